@@ -1,0 +1,28 @@
+"""Test-wide settings: real MNIST from ../shared, an empty cache, never the network.
+
+Set at import time (not in a fixture) so session fixtures and the subprocesses
+that tests start see the same environment.
+"""
+
+from __future__ import annotations
+
+import os
+import tempfile
+from pathlib import Path
+
+import pytest
+
+REPO = Path(__file__).resolve().parent
+MNIST_DIR = (REPO.parent / "shared" / "data" / "mnist").resolve()
+
+if MNIST_DIR.is_dir():
+    os.environ.setdefault("GAN_DATA_DIR", str(MNIST_DIR))
+os.environ["GAN_NO_DOWNLOAD"] = "1"
+os.environ["XDG_CACHE_HOME"] = tempfile.mkdtemp(prefix="gan-test-cache-")
+
+
+@pytest.fixture
+def mnist_dir() -> Path:
+    if not MNIST_DIR.is_dir():
+        pytest.skip(f"MNIST files are expected in {MNIST_DIR}")
+    return MNIST_DIR

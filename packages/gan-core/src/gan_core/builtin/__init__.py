@@ -1,0 +1,1 @@
+"""The baseline components, each a plugin module registered like any other."""

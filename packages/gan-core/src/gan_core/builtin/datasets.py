@@ -1,0 +1,139 @@
+"""MNIST-style IDX datasets and folders of image files."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+from typing import ClassVar
+
+import numpy as np
+import torch
+from PIL import Image, UnidentifiedImageError
+
+from ..components import DataRequest, Dataset, ImageData
+from ..data.idx import read_idx
+from ..data.locate import find_files
+from ..errors import GanError
+from ..options import option
+from ..plugins import hookimpl
+
+
+@dataclass(frozen=True)
+class IDXOptions:
+    limit: int = option(0, "use only the first N images (0: all); handy for quick runs", min=0)
+
+
+class IDXDataset(Dataset):
+    """28x28 grayscale digits-style data in the IDX files MNIST made standard."""
+
+    Options = IDXOptions
+    layouts: ClassVar[tuple[str, ...]] = ()
+    mirrors: ClassVar[tuple[str, ...]] = ()
+    num_classes: ClassVar[int] = 10
+
+    def load(self, request: DataRequest) -> ImageData:
+        prefix = "train" if request.split == "train" else "t10k"
+        names = [f"{prefix}-images-idx3-ubyte", f"{prefix}-labels-idx1-ubyte"]
+        files = find_files(self.name, names, request, layouts=self.layouts, mirrors=self.mirrors)
+        images, labels = read_idx(files[names[0]]), read_idx(files[names[1]])
+        if images.ndim != 3 or labels.ndim != 1 or len(images) != len(labels):
+            raise GanError(
+                f"{files[names[0]]} and {files[names[1]]} do not match "
+                f"({tuple(images.shape)} images, {tuple(labels.shape)} labels); replace them"
+            )
+        if self.options.limit:
+            images, labels = images[: self.options.limit], labels[: self.options.limit]
+        return ImageData(images.unsqueeze(1).contiguous(), labels.long(), self.num_classes, str(files[names[0]].parent))
+
+
+class MNIST(IDXDataset):
+    """MNIST handwritten digits (LeCun et al.): 60,000 train and 10,000 test images."""
+
+    name = "mnist"
+    layouts = ("MNIST/raw",)
+    mirrors = ("https://ossci-datasets.s3.amazonaws.com/mnist/", "http://yann.lecun.com/exdb/mnist/")
+
+
+class FashionMNIST(IDXDataset):
+    """Fashion-MNIST (Xiao et al. 2017): Zalando clothing images in MNIST's format."""
+
+    name = "fashion-mnist"
+    layouts = ("FashionMNIST/raw", "fashion_mnist")
+    mirrors = ("http://fashion-mnist.s3-website.eu-central-1.amazonaws.com/",)
+
+
+IMAGE_SUFFIXES = (".png", ".jpg", ".jpeg", ".bmp", ".webp", ".gif")
+
+
+@dataclass(frozen=True)
+class FolderOptions:
+    path: str = option("", "folder of images; class subfolders give labels")
+    size: int = option(0, "resize to SIZE x SIZE (0: keep the images' own common size)", min=0)
+    channels: int = option(1, "1 for grayscale, 3 for RGB", choices=(1, 3))
+    limit: int = option(0, "use only the first N images in sorted order (0: all)", min=0)
+
+
+class ImageFolder(Dataset):
+    """Every image under a folder; one subfolder per class gives labels."""
+
+    name = "folder"
+    Options = FolderOptions
+
+    def load(self, request: DataRequest) -> ImageData:
+        o = self.options
+        if not o.path:
+            raise GanError("the folder dataset needs a path: add -o dataset.path=DIR")
+        root = Path(o.path).expanduser()
+        if not root.is_dir():
+            raise GanError(f"{root} is not a folder; point -o dataset.path at a folder of images")
+        files = sorted(p for p in root.rglob("*") if p.suffix.lower() in IMAGE_SUFFIXES and p.is_file())
+        if o.limit:
+            files = files[: o.limit]
+        if not files:
+            raise GanError(
+                f"{root} holds no images ({', '.join(IMAGE_SUFFIXES)}); point -o dataset.path at a folder of images"
+            )
+        images = np.stack([self._read(path) for path in files])
+        if images.ndim == 3:
+            images = images[:, None]
+        else:
+            images = images.transpose(0, 3, 1, 2)
+        labels, num_classes = _labels_from_subfolders(root, files)
+        return ImageData(torch.from_numpy(np.ascontiguousarray(images)), labels, num_classes, str(root))
+
+    def _read(self, path: Path) -> np.ndarray:
+        o = self.options
+        try:
+            with Image.open(path) as image:
+                image = image.convert("L" if o.channels == 1 else "RGB")
+                if o.size:
+                    image = image.resize((o.size, o.size), Image.Resampling.BILINEAR)
+                array = np.asarray(image, dtype=np.uint8)
+        except (OSError, UnidentifiedImageError) as exc:
+            raise GanError(f"{path} is not a readable image ({exc}); remove it from the folder") from exc
+        first = getattr(self, "_first_shape", None)
+        if first is None:
+            self._first_shape = (array.shape, path)
+        elif first[0] != array.shape:
+            raise GanError(
+                f"images differ in size ({first[1].name} is {first[0][1]}x{first[0][0]}, {path.name} is "
+                f"{array.shape[1]}x{array.shape[0]}); resize them all with -o dataset.size=N"
+            )
+        return array
+
+
+def _labels_from_subfolders(root: Path, files: list[Path]) -> tuple[torch.Tensor | None, int | None]:
+    """Labels when every image sits in an immediate subfolder of ``root`` (one per class)."""
+    parents = [f.parent for f in files]
+    if any(p.parent != root for p in parents):
+        return None, None
+    classes = sorted({p.name for p in parents})
+    index = {name: i for i, name in enumerate(classes)}
+    return torch.tensor([index[p.name] for p in parents], dtype=torch.long), len(classes)
+
+
+@hookimpl
+def register_datasets(register) -> None:
+    register(MNIST)
+    register(FashionMNIST)
+    register(ImageFolder)

@@ -1,0 +1,58 @@
+"""The classic single-logit losses: minimax (non-saturating), hinge, least squares.
+
+All three read D's raw logit; none applies a sigmoid, so they are stable
+in float32 and work for any architecture whose head has one output.
+"""
+
+from __future__ import annotations
+
+import torch
+import torch.nn.functional as F
+
+from ..components import Batch, Discriminator, Loss
+from ..plugins import hookimpl
+
+
+class VanillaLoss(Loss):
+    """Minimax GAN on logits with the non-saturating generator loss (Goodfellow et al. 2014)."""
+
+    name = "vanilla"
+
+    def d_loss(self, d: Discriminator, real: Batch, fake: Batch) -> torch.Tensor:
+        # BCE(sigmoid(r), 1) + BCE(sigmoid(f), 0), written with softplus for stability.
+        return F.softplus(-d(real.images)).mean() + F.softplus(d(fake.images)).mean()
+
+    def g_loss(self, d: Discriminator, fake: Batch) -> torch.Tensor:
+        # -log sigmoid(f): the non-saturating form, strong gradients early in training.
+        return F.softplus(-d(fake.images)).mean()
+
+
+class HingeLoss(Loss):
+    """Hinge loss (Lim & Ye 2017; Miyato et al. 2018)."""
+
+    name = "hinge"
+
+    def d_loss(self, d: Discriminator, real: Batch, fake: Batch) -> torch.Tensor:
+        return F.relu(1 - d(real.images)).mean() + F.relu(1 + d(fake.images)).mean()
+
+    def g_loss(self, d: Discriminator, fake: Batch) -> torch.Tensor:
+        return -d(fake.images).mean()
+
+
+class LeastSquaresLoss(Loss):
+    """Least-squares GAN (Mao et al. 2017) with targets 0 (fake) and 1 (real)."""
+
+    name = "lsgan"
+
+    def d_loss(self, d: Discriminator, real: Batch, fake: Batch) -> torch.Tensor:
+        return 0.5 * ((d(real.images) - 1).square().mean() + d(fake.images).square().mean())
+
+    def g_loss(self, d: Discriminator, fake: Batch) -> torch.Tensor:
+        return 0.5 * (d(fake.images) - 1).square().mean()
+
+
+@hookimpl
+def register_losses(register) -> None:
+    register(VanillaLoss)
+    register(HingeLoss)
+    register(LeastSquaresLoss)

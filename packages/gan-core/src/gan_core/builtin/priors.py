@@ -1,0 +1,53 @@
+"""Isotropic priors: the standard normal and the uniform cube."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import torch
+
+from ..components import Latent, Prior
+from ..options import option
+from ..plugins import hookimpl
+
+
+@dataclass(frozen=True)
+class NormalOptions:
+    std: float = option(1.0, "standard deviation of every latent coordinate", min=0.0)
+
+
+class NormalPrior(Prior):
+    """z ~ N(0, std^2 I): the prior of the vanilla GAN."""
+
+    name = "normal"
+    Options = NormalOptions
+
+    def sample(self, n: int, *, component: int | None = None) -> Latent:
+        return Latent(torch.randn(n, self.latent_dim, device=self.device) * self.options.std)
+
+
+@dataclass(frozen=True)
+class UniformOptions:
+    low: float = option(-1.0, "lower bound of every latent coordinate")
+    high: float = option(1.0, "upper bound of every latent coordinate")
+
+    def __post_init__(self) -> None:
+        if self.high <= self.low:
+            raise ValueError(f"high ({self.high}) must be greater than low ({self.low})")
+
+
+class UniformPrior(Prior):
+    """z ~ U[low, high]^d."""
+
+    name = "uniform"
+    Options = UniformOptions
+
+    def sample(self, n: int, *, component: int | None = None) -> Latent:
+        low, high = self.options.low, self.options.high
+        return Latent(torch.rand(n, self.latent_dim, device=self.device) * (high - low) + low)
+
+
+@hookimpl
+def register_priors(register) -> None:
+    register(NormalPrior)
+    register(UniformPrior)

@@ -1,0 +1,31 @@
+"""Plain sampling: one generator pass per image, nothing rejected."""
+
+from __future__ import annotations
+
+import torch
+
+from ..components import SampleResult, Sampler, TrainedModel
+from ..plugins import hookimpl
+
+
+class PlainSampler(Sampler):
+    """Draw codes from the prior and keep every generated image."""
+
+    name = "none"
+
+    @torch.no_grad()
+    def sample(
+        self,
+        model: TrainedModel,
+        n: int,
+        *,
+        component: int | None = None,
+        max_proposals: int | None = None,
+    ) -> SampleResult:
+        images, labels = model.generate(n, component=component)
+        return SampleResult(images, labels, proposals=n)
+
+
+@hookimpl
+def register_samplers(register) -> None:
+    register(PlainSampler)

@@ -1,0 +1,283 @@
+"""The ``gan`` command line: the one place that prints errors and picks exit codes."""
+
+from __future__ import annotations
+
+import functools
+import os
+import time
+import traceback
+from enum import Enum
+from pathlib import Path
+from typing import Annotated, Any, Callable, Optional
+
+import typer
+from rich.console import Console
+from rich.markup import escape
+from rich.progress import Progress
+from rich.table import Table
+
+from .errors import ExitCode, GanError
+
+app = typer.Typer(
+    name="gan",
+    help="A plugin-based workbench for GAN research on small images.",
+    no_args_is_help=True,
+    pretty_exceptions_enable=False,
+    add_completion=False,
+)
+plugins_app = typer.Typer(help="List installed plugin components, or show one's options.", invoke_without_command=True)
+app.add_typer(plugins_app, name="plugins")
+
+stdout = Console()
+err = Console(stderr=True)
+_debug = {"on": bool(os.environ.get("GAN_DEBUG"))}
+
+
+def user_errors(func: Callable[..., Any]) -> Callable[..., Any]:
+    """Show GanErrors as one sentence (traceback with --debug); unexpected errors are internal."""
+
+    @functools.wraps(func)
+    def wrapper(*args: Any, **kwargs: Any) -> Any:
+        from .engine import StopRequested
+
+        try:
+            return func(*args, **kwargs)
+        except GanError as exc:
+            if _debug["on"]:
+                err.print(traceback.format_exc(), markup=False, highlight=False)
+            err.print(f"[bold red]Error:[/bold red] {escape(exc.message)}", soft_wrap=True)
+            raise typer.Exit(exc.exit_code) from exc
+        except StopRequested:
+            raise typer.Exit(ExitCode.INTERRUPTED)
+        except KeyboardInterrupt:
+            err.print("Interrupted.")
+            raise typer.Exit(ExitCode.INTERRUPTED)
+        except (typer.Exit, typer.Abort):
+            raise
+        except Exception as exc:
+            if _debug["on"] or os.environ.get("GAN_RAISE_ERRORS"):
+                raise
+            err.print(
+                f"[bold red]Internal error:[/bold red] {escape(f'{type(exc).__name__}: {exc}')}; "
+                "rerun with --debug for the traceback",
+                soft_wrap=True,
+            )
+            raise typer.Exit(ExitCode.INTERNAL_ERROR) from exc
+
+    return wrapper
+
+
+@app.callback()
+def main_callback(
+    debug: Annotated[bool, typer.Option("--debug", help="Show tracebacks for errors.")] = False,
+) -> None:
+    if debug:
+        _debug["on"] = True
+
+
+class Device(str, Enum):
+    auto = "auto"
+    cpu = "cpu"
+    cuda = "cuda"
+
+
+@app.command()
+@user_errors
+def train(
+    prior: Annotated[Optional[str], typer.Option(help="Latent prior (gan plugins: prior). [default: normal]")] = None,
+    loss: Annotated[Optional[str], typer.Option(help="Adversarial loss. [default: vanilla]")] = None,
+    arch: Annotated[Optional[str], typer.Option(help="Network architecture. [default: mlp]")] = None,
+    dataset: Annotated[Optional[str], typer.Option(help="Training data. [default: mnist]")] = None,
+    sampler: Annotated[Optional[str], typer.Option(help="Default sampler of the run, fitted after training. [default: none]")] = None,
+    option: Annotated[Optional[list[str]], typer.Option("-o", "--option", help="Component option KIND.KEY=VALUE, e.g. -o prior.std=0.5 (repeatable).")] = None,
+    epochs: Annotated[Optional[int], typer.Option(help="Passes over the data. [default: 1]")] = None,
+    steps: Annotated[Optional[int], typer.Option(help="Generator steps to train for, instead of --epochs.")] = None,
+    batch_size: Annotated[Optional[int], typer.Option(help="Images per batch. [default: 64]")] = None,
+    latent_dim: Annotated[Optional[int], typer.Option(help="Size of the latent code. [default: 100]")] = None,
+    optimizer: Annotated[Optional[str], typer.Option(help="adam or rmsprop. [default: the loss's]")] = None,
+    lr_g: Annotated[Optional[float], typer.Option(help="Generator learning rate. [default: the loss's, 2e-4]")] = None,
+    lr_d: Annotated[Optional[float], typer.Option(help="Discriminator learning rate. [default: the loss's, 2e-4]")] = None,
+    betas: Annotated[Optional[str], typer.Option(help="Adam betas as B1,B2. [default: the loss's, 0.5,0.999]")] = None,
+    d_steps: Annotated[Optional[int], typer.Option(help="D steps per G step. [default: the loss's, 1]")] = None,
+    seed: Annotated[Optional[int], typer.Option(help="Random seed: same seed, same device, same run. [default: 0]")] = None,
+    device: Annotated[Optional[str], typer.Option(help="auto, cpu or cuda. [default: auto]")] = None,
+    log_every: Annotated[Optional[int], typer.Option(help="Log losses every N steps (one host sync each). [default: 50]")] = None,
+    checkpoint_every: Annotated[Optional[int], typer.Option(help="Checkpoint every N steps (0: each epoch). [default: 0]")] = None,
+    data_dir: Annotated[Optional[Path], typer.Option(help="Folder holding the dataset files (searched first).")] = None,
+    out: Annotated[Optional[Path], typer.Option(help="Run directory to create. [default: runs/PRIOR-LOSS]")] = None,
+    config: Annotated[Optional[Path], typer.Option(help="TOML file of settings; flags given here win.")] = None,
+    resume: Annotated[Optional[Path], typer.Option(help="Continue this run where it stopped.")] = None,
+    init_from: Annotated[Optional[Path], typer.Option(help="Start from this run's G and D weights.")] = None,
+) -> None:
+    """Train a GAN: any prior with any loss, architecture and dataset."""
+    from .config import merge_config, read_config_file
+    from .options import parse_assignments
+    from .runs import read_run
+    from .training import config_from_run, train as run_training
+
+    cli = dict(
+        prior=prior, loss=loss, arch=arch, dataset=dataset, sampler=sampler, epochs=epochs, steps=steps,
+        batch_size=batch_size, latent_dim=latent_dim, optimizer=optimizer, lr_g=lr_g, lr_d=lr_d, betas=betas,
+        d_steps=d_steps, seed=seed, device=device, log_every=log_every, checkpoint_every=checkpoint_every,
+        data_dir=str(data_dir) if data_dir else None, out=str(out) if out else None,
+        options=parse_assignments(option or []) or None,
+    )
+    if resume is not None:
+        allowed = {"epochs", "steps", "device", "data_dir", "log_every", "checkpoint_every"}
+        extra = sorted(k for k, v in cli.items() if v is not None and k not in allowed)
+        if extra or config or init_from:
+            names = [f"--{k.replace('_', '-')}" for k in extra] + (["--config"] if config else []) + (["--init-from"] if init_from else [])
+            raise GanError(
+                f"--resume continues a run with its own settings; drop {', '.join(names)} "
+                "(only --epochs, --steps, --device, --data-dir, --log-every, --checkpoint-every may change)"
+            )
+        base = config_from_run(read_run(resume)).to_dict()
+        if epochs is not None:
+            base["steps"] = None
+        settings = merge_config(base, cli, source=str(resume / "run.json"))
+    else:
+        file_values = read_config_file(config) if config else {}
+        settings = merge_config(file_values, cli, source=str(config) if config else "config")
+    started = time.perf_counter()
+    path = run_training(settings, resume=resume, init_from=init_from, console=err)
+    stdout.print(f"Trained {path} in {time.perf_counter() - started:.1f}s")
+
+
+class Format(str, Enum):
+    png = "png"
+    npz = "npz"
+
+
+@app.command()
+@user_errors
+def sample(
+    run: Annotated[Path, typer.Argument(help="Run directory written by gan train.")],
+    n: Annotated[int, typer.Option("--n", min=1, help="Number of images.")] = 64,
+    out_path: Annotated[Optional[Path], typer.Option("--out", help="Folder for PNGs, or the .npz file with --format npz.")] = None,
+    format: Annotated[Optional[Format], typer.Option(help="png (one file per image) or npz (one array file). [default: from --out]")] = None,
+    grid: Annotated[Optional[Path], typer.Option(help="Also write the first 100 images as one picture.")] = None,
+    sampler: Annotated[Optional[str], typer.Option(help="Sampler plugin. [default: the run's]")] = None,
+    option: Annotated[Optional[list[str]], typer.Option("-o", "--option", help="Sampler option sampler.KEY=VALUE.")] = None,
+    class_: Annotated[Optional[int], typer.Option("--class", help="Draw only from this prior component / class.")] = None,
+    seed: Annotated[int, typer.Option(help="Random seed.")] = 0,
+    batch_size: Annotated[int, typer.Option(min=1, help="Images generated per batch.")] = 1000,
+    max_proposals: Annotated[Optional[int], typer.Option(min=1, help="Give up after this many candidates (rejection samplers).")] = None,
+    device: Annotated[str, typer.Option(help="auto, cpu or cuda.")] = "auto",
+    data_dir: Annotated[Optional[Path], typer.Option(help="Dataset folder, for samplers that fit on real data.")] = None,
+) -> None:
+    """Draw images from a trained run as PNGs, one .npz file or a grid."""
+    import torch
+
+    from .devices import resolve_device
+    from .options import parse_assignments
+    from .sampling import check_component, draw, load_run, prepare_sampler, write_grid, write_npz, write_pngs
+
+    if out_path is None and grid is None:
+        raise GanError("nothing to write: pass --out DIR (or --out FILE.npz) and/or --grid FILE.png")
+    fmt = format or (Format.npz if out_path is not None and out_path.suffix == ".npz" else Format.png)
+    if out_path is not None:
+        if fmt is Format.npz and out_path.suffix != ".npz":
+            out_path = out_path.with_suffix(".npz")
+        if fmt is Format.png and out_path.exists() and (not out_path.is_dir() or any(out_path.iterdir())):
+            raise GanError(f"{out_path} already exists and is not empty; choose another --out")
+    options = parse_assignments(option or [])
+    if set(options) - {"sampler"}:
+        raise GanError("gan sample takes only sampler options (-o sampler.KEY=VALUE)")
+    loaded = load_run(run, resolve_device(device))
+    check_component(loaded, class_)
+    chosen_sampler = prepare_sampler(loaded, sampler, options.get("sampler"), str(data_dir) if data_dir else None, err)
+    torch.manual_seed(seed)
+    started = time.perf_counter()
+    with Progress(console=err, transient=True) as progress:
+        images, labels, proposals = draw(
+            chosen_sampler, loaded.model, n, batch_size=batch_size, component=class_,
+            max_proposals=max_proposals, progress=progress,
+        )
+    elapsed = time.perf_counter() - started
+    if out_path is not None:
+        write_npz(images, labels, out_path) if fmt is Format.npz else write_pngs(images, out_path)
+    if grid is not None:
+        write_grid(images, grid)
+    written = ", ".join(str(p) for p in (out_path, grid) if p is not None)
+    stdout.print(
+        f"Sampled {n} images with '{chosen_sampler.name}' in {elapsed:.2f}s ({n / max(elapsed, 1e-9):,.0f} img/s, "
+        f"acceptance {n / max(proposals, 1):.3f}) -> {written}"
+    )
+
+
+@plugins_app.callback()
+@user_errors
+def plugins_list(ctx: typer.Context) -> None:
+    """List every installed component with its kind, package and version."""
+    if ctx.invoked_subcommand is not None:
+        return
+    from .registry import get_registry
+
+    registry = get_registry()
+    table = Table(title="gan plugins")
+    for column in ("kind", "name", "package", "version", "summary"):
+        table.add_column(column)
+    for entry in registry.all():
+        table.add_row(entry.kind, entry.name, entry.package, entry.version, escape(entry.cls.summary()))
+    stdout.print(table)
+    if registry.failures:
+        failed = Table(title="plugins that failed to load", style="red")
+        for column in ("plugin", "package", "error"):
+            failed.add_column(column)
+        for failure in registry.failures:
+            failed.add_row(failure.plugin, failure.package, escape(failure.error))
+        stdout.print(failed)
+
+
+@plugins_app.command("show")
+@user_errors
+def plugins_show(name: Annotated[str, typer.Argument(help="Component name, e.g. vanilla or mlp.")]) -> None:
+    """Show one component's options, defaults and what it requires."""
+    import difflib
+
+    from .options import describe_options
+    from .registry import get_registry
+
+    registry = get_registry()
+    entries = registry.find(name)
+    if not entries:
+        every = sorted({e.name for e in registry.all()})
+        close = difflib.get_close_matches(name, every, n=1, cutoff=0.5)
+        hint = f"did you mean '{close[0]}'? " if close else ""
+        raise GanError(f"no component is named '{name}'; {hint}run 'gan plugins' to list them")
+    for entry in entries:
+        cls = entry.cls
+        stdout.print(f"[bold]{entry.name}[/bold] ({entry.kind}) from {entry.package} {entry.version}: {escape(cls.summary())}")
+        for need, why in cls.requires.items():
+            stdout.print(f"  requires {need}: {escape(why)}")
+        rows = describe_options(cls.Options)
+        if not rows:
+            stdout.print("  no options")
+            continue
+        table = Table(show_header=True)
+        for column in ("option", "type", "default", "bounds", "help"):
+            table.add_column(column)
+        prefix = {"architecture": "arch"}.get(entry.kind, entry.kind)
+        for row in rows:
+            table.add_row(f"{prefix}.{row.name}", row.type_name, repr(row.default), row.bounds, escape(row.help))
+        stdout.print(table)
+
+
+def _register_plugin_commands() -> None:
+    """Let plugins add sub-commands; one that fails is reported, not fatal."""
+    from .plugins import PluginFailure, get_host
+
+    host = get_host()
+    for impl in host.pm.hook.register_commands.get_hookimpls():
+        try:
+            impl.function(app=app)
+        except Exception as exc:
+            origin = host.origins.get(impl.plugin_name)
+            host.failures.append(PluginFailure(impl.plugin_name, origin.package if origin else "unknown", f"{type(exc).__name__}: {exc}"))
+
+
+_register_plugin_commands()
+
+
+def main() -> None:
+    app(prog_name="gan")

@@ -1,0 +1,330 @@
+"""The contracts every plugin component fulfils.
+
+The core only ever talks to these base classes: a prior samples latent codes,
+an architecture builds networks, a loss gives the D and G objectives, a
+sampler turns a trained generator into images, a dataset yields uint8
+images. A plugin subclasses one, sets ``name`` and ``Options``, and hands the
+class to the ``register`` callback of the matching hook.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass
+from pathlib import Path
+from typing import TYPE_CHECKING, Any, ClassVar, Literal, NamedTuple
+
+import torch
+from torch import nn
+
+from .options import NoOptions
+
+if TYPE_CHECKING:
+    from rich.progress import Progress
+
+
+class Component:
+    """Metadata shared by every component kind.
+
+    ``requires`` maps a capability (``"labels"``, ``"encoder"``...) to the reason
+    the component needs it; some other part of the combination must list it in
+    ``provides()``. The core checks this before any work starts, so an
+    impossible pairing fails with one sentence instead of deep in training.
+    """
+
+    kind: ClassVar[str] = ""
+    name: ClassVar[str] = ""
+    Options: ClassVar[type] = NoOptions
+    requires: ClassVar[Mapping[str, str]] = {}
+    provided: ClassVar[frozenset[str]] = frozenset()
+
+    options: Any
+
+    @classmethod
+    def summary(cls) -> str:
+        """The first line of the class docstring: what ``gan plugins`` shows."""
+        return (cls.__doc__ or "").strip().splitlines()[0] if cls.__doc__ else ""
+
+    def provides(self) -> frozenset[str]:
+        """Capabilities this instance offers to the rest of the combination."""
+        return self.provided
+
+    def check(self, combo: Combination) -> None:
+        """Refuse a combination with a :class:`~gan_core.errors.GanError`.
+
+        For conflicts that ``requires``/``provides`` cannot express; the
+        default accepts everything.
+        """
+
+
+# --------------------------------------------------------------------------- data
+
+
+@dataclass
+class ImageData:
+    """A whole dataset as one tensor, so batches are index lookups, not Python loops."""
+
+    images: torch.Tensor  # uint8, (N, C, H, W)
+    labels: torch.Tensor | None  # int64, (N,), or None for unlabelled data
+    num_classes: int | None
+    source: str  # where the data was read from, for run.json and messages
+
+    @property
+    def shape(self) -> tuple[int, int, int]:
+        return tuple(self.images.shape[1:])  # type: ignore[return-value]
+
+    def __len__(self) -> int:
+        return self.images.shape[0]
+
+    def to(self, device: torch.device) -> ImageData:
+        labels = None if self.labels is None else self.labels.to(device)
+        return ImageData(self.images.to(device), labels, self.num_classes, self.source)
+
+
+@dataclass(frozen=True)
+class DataRequest:
+    """Where and how a dataset should be read."""
+
+    split: Literal["train", "test"] = "train"
+    data_dir: Path | None = None  # --data-dir, searched before anything else
+    allow_download: bool = True
+
+
+class Dataset(Component):
+    """A source of uint8 images of one shape (and, if it has them, labels)."""
+
+    kind = "dataset"
+
+    def __init__(self, options: Any) -> None:
+        self.options = options
+
+    def load(self, request: DataRequest) -> ImageData:
+        raise NotImplementedError
+
+
+# --------------------------------------------------------------------------- priors
+
+
+class Latent(NamedTuple):
+    """A batch of latent codes and, for conditional priors, the label each stands for."""
+
+    z: torch.Tensor
+    labels: torch.Tensor | None = None
+
+
+class Prior(Component, nn.Module):
+    """Samples latent codes; learnable parameters train with the generator."""
+
+    kind = "prior"
+    #: number of components ``gan sample --class k`` can pick from (None: not a mixture)
+    num_components: int | None = None
+
+    def __init__(self, options: Any, latent_dim: int) -> None:
+        nn.Module.__init__(self)
+        self.options = options
+        self.latent_dim = latent_dim
+        # An empty buffer that follows .to(device), so sample() knows its device.
+        self.register_buffer("_anchor", torch.empty(0), persistent=False)
+
+    @property
+    def code_dim(self) -> int:
+        """Size of the codes handed to the generator (may differ from latent_dim)."""
+        return self.latent_dim
+
+    @property
+    def device(self) -> torch.device:
+        return self._anchor.device
+
+    def sample(self, n: int, *, component: int | None = None) -> Latent:
+        raise NotImplementedError
+
+    def describe(self) -> dict[str, Any]:
+        """What this prior learned or holds, for inspection commands."""
+        return {}
+
+
+# --------------------------------------------------------------------------- networks
+
+
+class Discriminator(nn.Module):
+    """D(x) = head(features(x)) with ``head`` an ``nn.Linear``.
+
+    Keeping the last linear layer separate is the contract that lets a loss
+    reshape it (SAN splits it into a direction and a scale) whatever the
+    architecture plugin that built the rest.
+    """
+
+    head: nn.Module
+
+    def features(self, x: torch.Tensor) -> torch.Tensor:
+        raise NotImplementedError
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        return self.head(self.features(x))
+
+
+@dataclass(frozen=True)
+class NetworkSpec:
+    image_shape: tuple[int, int, int]  # (C, H, W)
+    latent_dim: int  # size of the generator's input code
+    d_outputs: int = 1  # width of the discriminator's head
+
+
+@dataclass
+class Networks:
+    generator: nn.Module  # code (B, latent_dim) -> images (B, C, H, W) in [-1, 1]
+    discriminator: Discriminator
+
+
+class Architecture(Component):
+    """Builds the generator and discriminator for a data shape and latent size."""
+
+    kind = "architecture"
+
+    def __init__(self, options: Any) -> None:
+        self.options = options
+
+    def build(self, spec: NetworkSpec) -> Networks:
+        raise NotImplementedError
+
+
+# --------------------------------------------------------------------------- losses
+
+
+class Batch(NamedTuple):
+    """Images with their labels (real data) or the labels their codes stand for (fakes)."""
+
+    images: torch.Tensor
+    labels: torch.Tensor | None = None
+
+
+@dataclass(frozen=True)
+class TrainingDefaults:
+    """What a loss needs by default; explicit CLI values override each field."""
+
+    optimizer: Literal["adam", "rmsprop"] = "adam"
+    lr_g: float = 2e-4
+    lr_d: float = 2e-4
+    betas: tuple[float, float] = (0.5, 0.999)
+    d_steps: int = 1
+
+
+class Loss(Component):
+    """The discriminator and generator objectives of one adversarial method."""
+
+    kind = "loss"
+
+    def __init__(self, options: Any) -> None:
+        self.options = options
+
+    def defaults(self) -> TrainingDefaults:
+        return TrainingDefaults()
+
+    def discriminator_outputs(self, prior: Prior) -> int:
+        """Width of D's head this loss needs (K+1 for a K-class loss, say)."""
+        return 1
+
+    def prepare_discriminator(self, discriminator: Discriminator) -> Discriminator:
+        """Adapt D once after it is built (a loss may replace ``head``)."""
+        return discriminator
+
+    def d_loss(self, d: Discriminator, real: Batch, fake: Batch) -> torch.Tensor:
+        """Scalar to minimise w.r.t. D's parameters; ``fake.images`` are detached."""
+        raise NotImplementedError
+
+    def g_loss(self, d: Discriminator, fake: Batch) -> torch.Tensor:
+        """Scalar to minimise w.r.t. G's (and the prior's) parameters."""
+        raise NotImplementedError
+
+    def after_d_step(self, d: Discriminator) -> None:
+        """Called after every optimiser step of D (weight clipping goes here)."""
+
+
+# --------------------------------------------------------------------------- samplers
+
+
+@dataclass
+class TrainedModel:
+    """The parts of a run a sampler or metric may use, in eval mode on one device."""
+
+    generator: nn.Module
+    discriminator: Discriminator
+    prior: Prior
+    device: torch.device
+
+    @torch.no_grad()
+    def generate(self, n: int, *, component: int | None = None) -> Batch:
+        latent = self.prior.sample(n, component=component)
+        return Batch(self.generator(latent.z), latent.labels)
+
+
+class SampleResult(NamedTuple):
+    images: torch.Tensor  # float in [-1, 1], (n, C, H, W)
+    labels: torch.Tensor | None
+    proposals: int  # how many candidates were drawn to accept ``n``
+
+
+class Sampler(Component, nn.Module):
+    """Turns a trained generator into images, possibly rejecting or moving samples.
+
+    State learned by :meth:`fit` lives in the module's parameters and buffers
+    and is saved in the run's weights under ``sampler.<name>.``.
+    """
+
+    kind = "sampler"
+    #: whether :meth:`fit` must run once on a trained model before sampling
+    needs_fit: ClassVar[bool] = False
+
+    def __init__(self, options: Any) -> None:
+        nn.Module.__init__(self)
+        self.options = options
+
+    def fit(self, model: TrainedModel, data: ImageData, progress: Progress | None = None) -> None:
+        """Learn what sampling needs from the model and real data (default: nothing)."""
+
+    def sample(
+        self,
+        model: TrainedModel,
+        n: int,
+        *,
+        component: int | None = None,
+        max_proposals: int | None = None,
+    ) -> SampleResult:
+        raise NotImplementedError
+
+
+class Metric(Component):
+    """Compares generated images with real ones (the contract grows with ``gan eval``)."""
+
+    kind = "metric"
+    higher_is_better: ClassVar[bool] = False
+
+    def __init__(self, options: Any) -> None:
+        self.options = options
+
+
+# --------------------------------------------------------------------------- combinations
+
+
+@dataclass
+class Combination:
+    """The parts chosen for one run, as seen by :meth:`Component.check`."""
+
+    prior: Prior
+    loss: Loss
+    architecture: Architecture
+    dataset: Dataset
+    data: ImageData
+
+    def parts(self) -> list[Component]:
+        return [self.dataset, self.prior, self.architecture, self.loss]
+
+
+COMPONENT_BASES: dict[str, type[Component]] = {
+    "prior": Prior,
+    "loss": Loss,
+    "architecture": Architecture,
+    "sampler": Sampler,
+    "metric": Metric,
+    "dataset": Dataset,
+}

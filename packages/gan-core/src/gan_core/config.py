@@ -1,0 +1,106 @@
+"""Training settings: defaults, a TOML config file, and explicit CLI values, merged.
+
+Precedence, lowest first: the defaults here, the loss's own defaults (for the
+optimiser fields left as ``None``), the ``--config`` file, explicit CLI flags.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import tomllib
+import typing
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, Literal
+
+from .errors import GanError
+from .options import OPTION_PREFIXES, coerce
+
+COMPONENT_FIELDS = {"prior": "prior", "loss": "loss", "arch": "architecture", "dataset": "dataset", "sampler": "sampler"}
+
+
+@dataclass
+class TrainConfig:
+    prior: str = "normal"
+    loss: str = "vanilla"
+    arch: str = "mlp"
+    dataset: str = "mnist"
+    sampler: str = "none"
+    #: raw option values per component kind, e.g. {"prior": {"std": "0.5"}}
+    options: dict[str, dict[str, Any]] = field(default_factory=dict)
+    epochs: int = 1
+    steps: int | None = None
+    batch_size: int = 64
+    latent_dim: int = 100
+    optimizer: Literal["adam", "rmsprop"] | None = None
+    lr_g: float | None = None
+    lr_d: float | None = None
+    betas: tuple[float, float] | None = None
+    d_steps: int | None = None
+    seed: int = 0
+    device: str = "auto"
+    log_every: int = 50
+    checkpoint_every: int = 0
+    data_dir: str | None = None
+    out: str | None = None
+
+    def to_dict(self) -> dict[str, Any]:
+        data = dataclasses.asdict(self)
+        if data["betas"] is not None:
+            data["betas"] = list(data["betas"])
+        return data
+
+
+_POSITIVE = {"epochs", "steps", "batch_size", "latent_dim", "d_steps", "log_every"}
+
+
+def read_config_file(path: Path) -> dict[str, Any]:
+    """The settings of a TOML file, keys normalised to field names."""
+    if not path.is_file():
+        raise GanError(f"config file {path} does not exist")
+    try:
+        raw = tomllib.loads(path.read_text(encoding="utf-8"))
+    except (tomllib.TOMLDecodeError, UnicodeDecodeError) as exc:
+        raise GanError(f"config file {path} is not valid TOML ({exc})") from exc
+    values: dict[str, Any] = {}
+    for key, value in raw.items():
+        name = key.replace("-", "_")
+        if name == "options":
+            if not isinstance(value, dict):
+                raise GanError(f"{path}: 'options' must be a table of [options.KIND] tables")
+            values["options"] = {}
+            for prefix, table in value.items():
+                kind = OPTION_PREFIXES.get(prefix)
+                if kind is None or not isinstance(table, dict):
+                    raise GanError(
+                        f"{path}: [options.{prefix}] names no component kind; "
+                        f"use one of {', '.join(sorted(set(OPTION_PREFIXES)))}"
+                    )
+                values["options"][kind] = dict(table)
+            continue
+        values[name] = value
+    return values
+
+
+def merge_config(file_values: Mapping[str, Any], cli_values: Mapping[str, Any], source: str = "config") -> TrainConfig:
+    """A TrainConfig from defaults, then ``file_values``, then CLI values that are not None."""
+    fields = {f.name: f for f in dataclasses.fields(TrainConfig)}
+    hints = typing.get_type_hints(TrainConfig)
+    config = TrainConfig()
+    for origin, values in ((source, file_values), ("command line", cli_values)):
+        for key, value in values.items():
+            if value is None:
+                continue
+            if key not in fields:
+                valid = ", ".join(k.replace("_", "-") for k in fields if k != "options")
+                raise GanError(f"{origin} sets unknown setting '{key}'; valid settings: {valid}")
+            if key == "options":
+                for kind, table in value.items():
+                    config.options.setdefault(kind, {}).update(table)
+                continue
+            coerced = coerce(value, hints[key], f"{origin} setting '{key.replace('_', '-')}'")
+            if key in _POSITIVE and coerced is not None and coerced < 1:
+                raise GanError(f"{origin} setting '{key.replace('_', '-')}' must be at least 1, not {coerced}")
+            setattr(config, key, coerced)
+    return config

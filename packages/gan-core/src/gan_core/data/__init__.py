@@ -1,0 +1,1 @@
+"""Reading dataset files from disk and finding (or fetching) them."""

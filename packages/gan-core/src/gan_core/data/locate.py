@@ -1,0 +1,108 @@
+"""Finding dataset files: explicit folder, GAN_DATA_DIR, user cache, system folders, download.
+
+Tests and offline machines point at a folder; a user with internet gets the
+files downloaded once into the cache. ``GAN_NO_DOWNLOAD=1`` forbids the
+download (the test suite sets it).
+"""
+
+from __future__ import annotations
+
+import os
+import tempfile
+import urllib.request
+from collections.abc import Sequence
+from pathlib import Path
+
+from rich.console import Console
+from rich.progress import DownloadColumn, Progress, TransferSpeedColumn
+
+from ..components import DataRequest
+from ..errors import GanError
+from .idx import read_idx
+
+
+def cache_dir(dataset: str) -> Path:
+    base = Path(os.environ.get("XDG_CACHE_HOME") or Path.home() / ".cache")
+    return base / "gan" / "datasets" / dataset
+
+
+def candidate_dirs(dataset: str, request: DataRequest, layouts: Sequence[str]) -> list[Path]:
+    """Every folder to search, most specific first."""
+    roots = [request.data_dir] if request.data_dir else []
+    if os.environ.get("GAN_DATA_DIR"):
+        roots.append(Path(os.environ["GAN_DATA_DIR"]))
+    dirs: list[Path] = []
+    for root in roots:
+        dirs += [root, root / dataset, *(root / layout for layout in layouts)]
+    dirs += [cache_dir(dataset), Path("/usr/share/datasets") / dataset]
+    return dirs
+
+
+def find_file(folder: Path, name: str) -> Path | None:
+    for candidate in (folder / f"{name}.gz", folder / name):
+        if candidate.is_file():
+            return candidate
+    return None
+
+
+def find_files(
+    dataset: str,
+    names: Sequence[str],
+    request: DataRequest,
+    *,
+    layouts: Sequence[str] = (),
+    mirrors: Sequence[str] = (),
+) -> dict[str, Path]:
+    """Paths of all ``names`` (each ``.gz`` or not) from the first folder holding them all."""
+    searched = candidate_dirs(dataset, request, layouts)
+    for folder in searched:
+        found = {name: find_file(folder, name) for name in names}
+        if all(found.values()):
+            return found  # type: ignore[return-value]
+    failure = ""
+    if request.allow_download and not os.environ.get("GAN_NO_DOWNLOAD") and mirrors:
+        try:
+            return download(dataset, names, mirrors)
+        except OSError as exc:
+            failure = f" and downloading them failed ({exc})"
+    shown = ", ".join(dict.fromkeys(str(d) for d in searched))
+    raise GanError(
+        f"the {dataset} files {', '.join(names)} (.gz or not) were not found in {shown}{failure}; "
+        "pass --data-dir DIR or set GAN_DATA_DIR to a folder holding them"
+    )
+
+
+def download(dataset: str, names: Sequence[str], mirrors: Sequence[str]) -> dict[str, Path]:
+    """Fetch ``NAME.gz`` for every name into the cache, each checked as IDX before it is kept."""
+    target = cache_dir(dataset)
+    target.mkdir(parents=True, exist_ok=True)
+    paths: dict[str, Path] = {}
+    console = Console(stderr=True)
+    with Progress(*Progress.get_default_columns(), DownloadColumn(), TransferSpeedColumn(), console=console) as progress:
+        for name in names:
+            final = target / f"{name}.gz"
+            if not final.is_file():
+                _fetch_first(mirrors, f"{name}.gz", final, progress)
+            paths[name] = final
+    return paths
+
+
+def _fetch_first(mirrors: Sequence[str], filename: str, final: Path, progress: Progress) -> None:
+    errors = []
+    for mirror in mirrors:
+        fd, tmp = tempfile.mkstemp(dir=final.parent, prefix=f".{filename}.", suffix=".part")
+        try:
+            with os.fdopen(fd, "wb") as out, urllib.request.urlopen(mirror + filename, timeout=30) as response:
+                task = progress.add_task(filename, total=int(response.headers.get("Content-Length") or 0) or None)
+                while chunk := response.read(1 << 16):
+                    out.write(chunk)
+                    progress.advance(task, len(chunk))
+            read_idx(Path(tmp), gzipped=True)  # never keep a file that does not parse
+            os.replace(tmp, final)
+            return
+        except (OSError, GanError) as exc:
+            errors.append(f"{mirror}: {exc}")
+        finally:
+            Path(tmp).unlink(missing_ok=True)
+    raise OSError("; ".join(errors))
+

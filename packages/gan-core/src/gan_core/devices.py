@@ -1,0 +1,25 @@
+"""Picking the torch device from ``--device auto|cpu|cuda[:N]``."""
+
+from __future__ import annotations
+
+import torch
+
+from .errors import GanError
+
+
+def resolve_device(name: str) -> torch.device:
+    """``auto`` takes CUDA when present; asking for CUDA without it is a user error."""
+    if name == "auto":
+        return torch.device("cuda" if torch.cuda.is_available() else "cpu")
+    try:
+        device = torch.device(name)
+    except RuntimeError as exc:
+        raise GanError(f"'{name}' is not a device; use auto, cpu or cuda") from exc
+    if device.type == "cuda":
+        if not torch.cuda.is_available():
+            raise GanError("--device cuda was asked for but this machine has no usable CUDA GPU; use --device cpu or auto")
+        if device.index is not None and device.index >= torch.cuda.device_count():
+            raise GanError(f"there is no {device}: this machine has {torch.cuda.device_count()} CUDA device(s)")
+    elif device.type != "cpu":
+        raise GanError(f"device type '{device.type}' is not supported; use auto, cpu or cuda")
+    return device

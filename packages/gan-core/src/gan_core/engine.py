@@ -1,0 +1,174 @@
+"""The training loop.
+
+The dataset is one uint8 tensor on the training device; a batch is an index
+lookup into it, so the loop runs no per-sample Python. Losses accumulate as
+device tensors and are read back (a host sync) only every ``log_every``
+steps. Ctrl-C sets a flag that the loop reads between steps, so the
+checkpoint it then writes is always at a step boundary.
+"""
+
+from __future__ import annotations
+
+import signal
+import time
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Any
+
+import torch
+from torch import nn
+
+from .components import Batch, Discriminator, ImageData, Latent, Loss, Prior
+from .errors import TrainingDiverged
+
+
+@dataclass(frozen=True)
+class Schedule:
+    batch_size: int
+    d_steps: int
+    total_steps: int  # generator steps
+    steps_per_epoch: int
+    log_every: int
+    checkpoint_every: int  # 0: at the end of each epoch
+
+
+@dataclass
+class TrainState:
+    """Everything besides weights and optimisers that exact resumption needs."""
+
+    step: int = 0
+    order: torch.Tensor | None = None  # the current epoch's permutation of the data
+
+
+class StopRequested(Exception):
+    """Raised by the loop after Ctrl-C, once a checkpoint is safely written."""
+
+
+@dataclass
+class Trainer:
+    generator: nn.Module
+    discriminator: Discriminator
+    prior: Prior
+    loss: Loss
+    data: ImageData  # on the training device
+    opt_g: torch.optim.Optimizer
+    opt_d: torch.optim.Optimizer
+    schedule: Schedule
+    state: TrainState
+    #: called with the step to write a checkpoint
+    checkpoint: Callable[[int], None]
+    #: called with a metrics record at each log interval
+    log: Callable[[dict[str, Any]], None]
+    #: called at the end of every epoch with the epoch number (grids, evaluation)
+    on_epoch_end: Callable[[int], None]
+    stop_requested: bool = False
+
+    def real_batch(self, index: int) -> Batch:
+        """Batch ``index`` of the current epoch, scaled to [-1, 1]."""
+        b = self.schedule.batch_size
+        idx = self.state.order[index * b : (index + 1) * b]  # type: ignore[index]
+        images = self.data.images[idx].float().div_(127.5).sub_(1.0)
+        labels = None if self.data.labels is None else self.data.labels[idx]
+        return Batch(images, labels)
+
+    def train_step(self, step_in_epoch: int) -> torch.Tensor:
+        """d_steps discriminator updates, then one generator update; returns both losses."""
+        G, D, loss, s = self.generator, self.discriminator, self.loss, self.schedule
+        for i in range(s.d_steps):
+            real = self.real_batch(step_in_epoch * s.d_steps + i)
+            last = i == s.d_steps - 1
+            with torch.set_grad_enabled(last):  # the last fakes are reused by the G step
+                latent: Latent = self.prior.sample(s.batch_size)
+                fake = G(latent.z)
+            d_loss = loss.d_loss(D, real, Batch(fake.detach(), latent.labels))
+            self.opt_d.zero_grad(set_to_none=True)
+            d_loss.backward()
+            self.opt_d.step()
+            loss.after_d_step(D)
+        D.requires_grad_(False)  # G's step needs gradients through D, not for D's weights
+        g_loss = loss.g_loss(D, Batch(fake, latent.labels))
+        self.opt_g.zero_grad(set_to_none=True)
+        g_loss.backward()
+        self.opt_g.step()
+        D.requires_grad_(True)
+        return torch.stack([d_loss.detach(), g_loss.detach()])
+
+    def run(self, on_progress: Callable[[int, dict[str, float]], None]) -> None:
+        s, st = self.schedule, self.state
+        device = self.data.images.device
+        sums = torch.zeros(2, device=device)
+        window_start, window_steps = time.perf_counter(), 0
+        with _sigint_sets_flag(self):
+            while st.step < s.total_steps:
+                step_in_epoch = st.step % s.steps_per_epoch
+                if step_in_epoch == 0:
+                    st.order = torch.randperm(len(self.data), device=device)
+                sums += self.train_step(step_in_epoch)
+                st.step += 1
+                window_steps += 1
+                epoch_done = st.step % s.steps_per_epoch == 0
+                if st.step % s.log_every == 0 or st.step == s.total_steps or epoch_done:
+                    d_loss, g_loss = (sums / window_steps).tolist()  # host sync, once per log interval
+                    elapsed = time.perf_counter() - window_start
+                    record = self._record(d_loss, g_loss, window_steps, elapsed)
+                    self.log(record)
+                    on_progress(st.step, record)
+                    sums.zero_()
+                    window_start, window_steps = time.perf_counter(), 0
+                if epoch_done:
+                    self.on_epoch_end(st.step // s.steps_per_epoch)
+                every = s.checkpoint_every
+                due = (st.step % every == 0) if every else epoch_done
+                if due or st.step == s.total_steps or self.stop_requested:
+                    self._checkpoint()
+                if self.stop_requested:
+                    raise StopRequested
+
+    def _record(self, d_loss: float, g_loss: float, steps: int, elapsed: float) -> dict[str, Any]:
+        s, step = self.schedule, self.state.step
+        for name, value in (("D", d_loss), ("G", g_loss)):
+            if value != value or value in (float("inf"), float("-inf")):
+                raise TrainingDiverged(
+                    f"the {name} loss of '{self.loss.name}' became {value} between steps "
+                    f"{step - steps + 1} and {step}; training stopped and the last good checkpoint is kept"
+                )
+        return {
+            "step": step,
+            "epoch": round(step / s.steps_per_epoch, 4),
+            "d_loss": d_loss,
+            "g_loss": g_loss,
+            "images_per_s": steps * s.batch_size * s.d_steps / max(elapsed, 1e-9),
+        }
+
+    def _checkpoint(self) -> None:
+        # Never overwrite the last good checkpoint with weights that diverged since the last log.
+        for p in (*self.generator.parameters(), *self.discriminator.parameters()):
+            if not torch.isfinite(p).all():
+                raise TrainingDiverged(
+                    f"the weights became non-finite before step {self.state.step} with loss '{self.loss.name}'; "
+                    "training stopped and the last good checkpoint is kept"
+                )
+        self.checkpoint(self.state.step)
+
+
+class _sigint_sets_flag:
+    """First Ctrl-C: finish the step, checkpoint, stop. Second Ctrl-C: stop at once."""
+
+    def __init__(self, trainer: Trainer) -> None:
+        self.trainer = trainer
+        self.previous: Any = None
+
+    def _handle(self, signum: int, frame: Any) -> None:
+        if self.trainer.stop_requested:
+            raise KeyboardInterrupt
+        self.trainer.stop_requested = True
+
+    def __enter__(self) -> None:
+        try:
+            self.previous = signal.signal(signal.SIGINT, self._handle)
+        except ValueError:  # not the main thread: leave Ctrl-C alone
+            self.previous = None
+
+    def __exit__(self, *exc: Any) -> None:
+        if self.previous is not None:
+            signal.signal(signal.SIGINT, self.previous)

@@ -1,0 +1,215 @@
+"""Typed component options: declaration, parsing and validation.
+
+A component declares its options as a dataclass whose fields are made with
+:func:`option` (a default, one line of help, optional bounds). Values arrive
+as strings from ``-o kind.key=value``, as typed values from a TOML config or
+from a saved ``run.json``; all three go through :func:`build_options`, so a
+bad key or value is refused the same way before any work starts.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import difflib
+import types
+import typing
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass, field
+from typing import Any
+
+from .errors import GanError
+
+#: the ``kind`` prefixes accepted by ``-o kind.key=value``, with their aliases
+OPTION_PREFIXES: dict[str, str] = {
+    "prior": "prior",
+    "loss": "loss",
+    "arch": "architecture",
+    "architecture": "architecture",
+    "sampler": "sampler",
+    "dataset": "dataset",
+    "data": "dataset",
+}
+
+
+def option(
+    default: Any,
+    help: str,
+    *,
+    min: float | None = None,
+    max: float | None = None,
+    choices: Iterable[Any] | None = None,
+) -> Any:
+    """Declare one option field: its default, one line of help and its bounds."""
+    metadata = {"help": help, "min": min, "max": max, "choices": tuple(choices) if choices else None}
+    return field(default=default, metadata=metadata)
+
+
+@dataclass(frozen=True)
+class NoOptions:
+    """For components without options."""
+
+
+@dataclass(frozen=True)
+class OptionInfo:
+    name: str
+    type_name: str
+    default: Any
+    help: str
+    bounds: str
+
+
+def describe_options(options_cls: type) -> list[OptionInfo]:
+    """One row per option, for ``gan plugins show``."""
+    hints = typing.get_type_hints(options_cls)
+    rows = []
+    for f in dataclasses.fields(options_cls):
+        meta = f.metadata
+        bounds = []
+        if meta.get("min") is not None:
+            bounds.append(f">= {meta['min']}")
+        if meta.get("max") is not None:
+            bounds.append(f"<= {meta['max']}")
+        if meta.get("choices"):
+            bounds.append("one of " + ", ".join(map(str, meta["choices"])))
+        rows.append(
+            OptionInfo(f.name, _type_name(hints[f.name]), f.default, meta.get("help", ""), "; ".join(bounds))
+        )
+    return rows
+
+
+def parse_assignments(assignments: Iterable[str]) -> dict[str, dict[str, str]]:
+    """Split ``["prior.k=10", "loss.lambda_=1"]`` into ``{"prior": {"k": "10"}, ...}``."""
+    parsed: dict[str, dict[str, str]] = {}
+    for text in assignments:
+        key, sep, value = text.partition("=")
+        prefix, dot, name = key.strip().partition(".")
+        if not sep or not dot or not name:
+            raise GanError(
+                f"option '{text}' is not of the form KIND.KEY=VALUE; write for example -o prior.k=10"
+            )
+        kind = OPTION_PREFIXES.get(prefix)
+        if kind is None:
+            raise GanError(
+                f"option '{text}' names no component kind '{prefix}'; "
+                f"use one of {', '.join(sorted(set(OPTION_PREFIXES)))}"
+            )
+        parsed.setdefault(kind, {})[name] = value.strip()
+    return parsed
+
+
+def build_options(options_cls: type, values: Mapping[str, Any], owner: str) -> Any:
+    """Make an options instance from raw values, refusing unknown keys and bad values.
+
+    ``owner`` names the component in messages, e.g. ``"loss 'vanilla'"``.
+    """
+    hints = typing.get_type_hints(options_cls)
+    fields = {f.name: f for f in dataclasses.fields(options_cls)}
+    kwargs = {}
+    for key, raw in values.items():
+        if key not in fields:
+            valid = ", ".join(fields) or "none"
+            close = difflib.get_close_matches(key, list(fields), n=1)
+            hint = f" (did you mean '{close[0]}'?)" if close else ""
+            raise GanError(f"{owner} has no option '{key}'{hint}; its options are: {valid}")
+        value = coerce(raw, hints[key], f"{owner} option '{key}'")
+        _check_bounds(value, fields[key].metadata, f"{owner} option '{key}'")
+        kwargs[key] = value
+    try:
+        return options_cls(**kwargs)
+    except (ValueError, TypeError) as exc:
+        raise GanError(f"{owner}: {exc}") from exc
+
+
+def options_to_dict(options: Any) -> dict[str, Any]:
+    """A JSON-ready copy of an options instance (tuples become lists)."""
+    return {
+        f.name: list(v) if isinstance(v := getattr(options, f.name), tuple) else v
+        for f in dataclasses.fields(options)
+    }
+
+
+def _type_name(tp: Any) -> str:
+    origin = typing.get_origin(tp)
+    if origin is typing.Literal:
+        return "|".join(map(str, typing.get_args(tp)))
+    if origin in (typing.Union, types.UnionType):
+        return " or ".join(_type_name(a) for a in typing.get_args(tp))
+    if origin is tuple:
+        return "tuple"
+    return getattr(tp, "__name__", str(tp))
+
+
+def coerce(raw: Any, tp: Any, what: str) -> Any:
+    """Turn ``raw`` (a CLI string or a TOML/JSON value) into type ``tp``."""
+    origin = typing.get_origin(tp)
+    args = typing.get_args(tp)
+    if origin in (typing.Union, types.UnionType):
+        if raw is None or (isinstance(raw, str) and raw.lower() in ("none", "null")):
+            if type(None) in args:
+                return None
+        errors = []
+        for arg in args:
+            if arg is type(None):
+                continue
+            try:
+                return coerce(raw, arg, what)
+            except GanError as exc:
+                errors.append(exc)
+        raise errors[0]
+    if origin is typing.Literal:
+        for choice in args:
+            if raw == choice or (isinstance(raw, str) and str(choice) == raw):
+                return choice
+        raise GanError(f"{what} must be one of {', '.join(map(str, args))}, not '{raw}'")
+    if origin is tuple:
+        items = raw
+        if isinstance(raw, str):
+            items = [s for s in raw.strip("()[] ").split(",") if s.strip()]
+        if not isinstance(items, (list, tuple)):
+            raise GanError(f"{what} must be a comma-separated list, not '{raw}'")
+        item_types = [args[0]] * len(items) if len(args) == 2 and args[1] is Ellipsis else list(args)
+        if len(item_types) != len(items):
+            raise GanError(f"{what} needs {len(item_types)} comma-separated values, not '{raw}'")
+        return tuple(coerce(v, t, what) for v, t in zip(items, item_types))
+    if tp is bool:
+        if isinstance(raw, bool):
+            return raw
+        if isinstance(raw, str) and raw.lower() in ("true", "yes", "1", "on"):
+            return True
+        if isinstance(raw, str) and raw.lower() in ("false", "no", "0", "off"):
+            return False
+        raise GanError(f"{what} must be true or false, not '{raw}'")
+    if tp in (int, float):
+        if isinstance(raw, bool):
+            raise GanError(f"{what} must be a number, not '{raw}'")
+        if tp is float and isinstance(raw, int):
+            return float(raw)
+        if isinstance(raw, tp):
+            return raw
+        if isinstance(raw, str):
+            try:
+                return tp(raw.strip())
+            except ValueError:
+                pass
+        kind = "an integer" if tp is int else "a number"
+        raise GanError(f"{what} must be {kind}, not '{raw}'")
+    if tp is str:
+        if isinstance(raw, str):
+            return raw
+        raise GanError(f"{what} must be text, not '{raw}'")
+    raise TypeError(f"unsupported option type {tp!r} for {what}")
+
+
+def _check_bounds(value: Any, meta: Mapping[str, Any], what: str) -> None:
+    if value is None or isinstance(value, (str, bool, tuple)):
+        values = value if isinstance(value, tuple) else ()
+    else:
+        values = (value,)
+    for v in values:
+        if isinstance(v, (int, float)) and not isinstance(v, bool):
+            if meta.get("min") is not None and v < meta["min"]:
+                raise GanError(f"{what} must be at least {meta['min']}, not {v}")
+            if meta.get("max") is not None and v > meta["max"]:
+                raise GanError(f"{what} must be at most {meta['max']}, not {v}")
+    if meta.get("choices") and value not in meta["choices"]:
+        raise GanError(f"{what} must be one of {', '.join(map(str, meta['choices']))}, not '{value}'")

@@ -1,0 +1,182 @@
+"""Loading a trained run for sampling, fitting samplers, writing images out.
+
+A sampler that needs fitting (calibration, a weight network...) is fitted
+once, and its state is saved into the run's weights under
+``sampler.<name>.`` together with the options it was fitted with; asking
+again with the same options reuses it.
+"""
+
+from __future__ import annotations
+
+import io
+import os
+import shutil
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import torch
+from rich.console import Console
+from rich.progress import Progress
+
+from .assembly import Parts, build_networks, choose, instantiate, load_data, network_spec
+from .components import Sampler, TrainedModel
+from .errors import GanError
+from .images import png_bytes, save_grid, to_uint8
+from .options import options_to_dict
+from .registry import get_registry
+from .runs import (
+    RUN_FILE,
+    WEIGHTS_FILE,
+    STEP_KEY,
+    atomic_write_bytes,
+    atomic_write_json,
+    check_step,
+    load_module_state,
+    load_tensors,
+    prefixed,
+    read_run,
+    save_tensors,
+)
+from .training import config_from_run
+
+
+@dataclass
+class LoadedRun:
+    path: Path
+    info: dict[str, Any]
+    parts: Parts
+    model: TrainedModel
+    weights: dict[str, torch.Tensor]
+
+
+def load_run(path: Path, device: torch.device) -> LoadedRun:
+    """Rebuild a run's prior, G and D from run.json and its safetensors weights."""
+    info = read_run(path)
+    config = config_from_run(info)
+    registry = get_registry()
+    names = {"prior": config.prior, "architecture": config.arch, "loss": config.loss}
+    chosen = {kind: choose(registry, kind, name, config.options.get(kind)) for kind, name in names.items()}
+    parts = instantiate(chosen, config.latent_dim)
+    generator, discriminator = build_networks(parts, network_spec(parts, tuple(info["data"]["shape"])), device)
+    weights, meta = load_tensors(path / WEIGHTS_FILE)
+    check_step(path / WEIGHTS_FILE, meta, info["checkpoint"]["step"])
+    load_module_state(generator, "generator", weights, path)
+    load_module_state(discriminator, "discriminator", weights, path)
+    prior = parts.prior.to(device)
+    load_module_state(prior, "prior", weights, path)
+    for module in (generator, discriminator, prior):
+        module.eval().requires_grad_(False)
+    return LoadedRun(path, info, parts, TrainedModel(generator, discriminator, prior, device), weights)
+
+
+def prepare_sampler(
+    run: LoadedRun,
+    name: str | None,
+    raw_options: dict[str, Any] | None,
+    data_dir: str | None,
+    console: Console,
+) -> Sampler:
+    """The sampler ``name`` (the run's default if None), fitted once and saved in the run."""
+    info = run.info
+    name = name or info["components"].get("sampler", {}).get("name", "none")
+    chosen = choose(get_registry(), "sampler", name, raw_options)
+    sampler: Sampler = chosen.entry.cls(chosen.options).to(run.model.device)  # type: ignore[call-arg]
+    if not sampler.needs_fit:
+        return sampler
+    prefix = f"sampler.{name}"
+    fitted = info.get("samplers", {}).get(name)
+    if fitted is not None and fitted["options"] == options_to_dict(chosen.options):
+        load_module_state(sampler, prefix, run.weights, run.path)
+        return sampler
+    dataset_chosen = choose(get_registry(), "dataset", info["components"]["dataset"]["name"], info["components"]["dataset"]["options"])
+    dataset = dataset_chosen.entry.cls(dataset_chosen.options)  # type: ignore[call-arg]
+    data = load_data(dataset, data_dir or info["train"].get("data_dir")).to(run.model.device)
+    with Progress(console=console, transient=True) as progress:
+        sampler.fit(run.model, data, progress)
+    save_sampler(run, sampler, prefix, chosen.record())
+    return sampler
+
+
+def save_sampler(run: LoadedRun, sampler: Sampler, prefix: str, record: dict[str, Any]) -> None:
+    """Add a fitted sampler's state to the run's weights, then note it in run.json."""
+    weights = {k: v for k, v in run.weights.items() if not k.startswith(prefix + ".")}
+    weights.update(prefixed(prefix, sampler.state_dict()))
+    step = str(run.info["checkpoint"]["step"])
+    save_tensors(run.path / WEIGHTS_FILE, weights, {STEP_KEY: step})
+    run.info.setdefault("samplers", {})[record["name"]] = record
+    atomic_write_json(run.path / RUN_FILE, run.info)
+    run.weights = weights
+
+
+def check_component(run: LoadedRun, component: int | None) -> None:
+    if component is None:
+        return
+    prior = run.model.prior
+    if prior.num_components is None:
+        raise GanError(
+            f"--class needs a prior with components, but this run's prior '{prior.name}' has none; drop --class"
+        )
+    if not 0 <= component < prior.num_components:
+        raise GanError(f"--class must be between 0 and {prior.num_components - 1} for prior '{prior.name}', not {component}")
+
+
+def draw(
+    sampler: Sampler,
+    model: TrainedModel,
+    n: int,
+    *,
+    batch_size: int,
+    component: int | None,
+    max_proposals: int | None,
+    progress: Progress | None = None,
+) -> tuple[torch.Tensor, torch.Tensor | None, int]:
+    """``n`` images as uint8 (N, C, H, W) on the CPU, their labels, and the proposals it took."""
+    images, labels, proposals = [], [], 0
+    task = progress.add_task("sampling", total=n) if progress else None
+    done = 0
+    while done < n:
+        size = min(batch_size, n - done)
+        budget = None if max_proposals is None else max(max_proposals - proposals, 0)
+        result = sampler.sample(model, size, component=component, max_proposals=budget)
+        images.append(to_uint8(result.images))
+        if result.labels is not None:
+            labels.append(result.labels.cpu())
+        proposals += result.proposals
+        done += size
+        if progress is not None and task is not None:
+            progress.update(task, completed=done)
+    return torch.cat(images), (torch.cat(labels) if labels else None), proposals
+
+
+def write_pngs(images: torch.Tensor, out: Path) -> None:
+    """One PNG per image, written into a hidden folder that is renamed into place when complete."""
+    staging = out.parent / f".{out.name}.partial"
+    if staging.exists():
+        shutil.rmtree(staging)
+    staging.mkdir(parents=True)
+    try:
+        width = max(6, len(str(len(images) - 1)))
+        for i, image in enumerate(images):
+            (staging / f"{i:0{width}d}.png").write_bytes(png_bytes(image))
+        if out.exists():
+            out.rmdir()  # empty, checked before sampling
+        os.replace(staging, out)
+    except BaseException:
+        shutil.rmtree(staging, ignore_errors=True)
+        raise
+
+
+def write_npz(images: torch.Tensor, labels: torch.Tensor | None, out: Path) -> None:
+    """uint8 images as (N, H, W, C), the layout most GAN evaluation tools read, plus labels."""
+    arrays = {"images": images.permute(0, 2, 3, 1).numpy()}
+    if labels is not None:
+        arrays["labels"] = labels.numpy()
+    buffer = io.BytesIO()
+    np.savez_compressed(buffer, **arrays)
+    atomic_write_bytes(out, buffer.getvalue())
+
+
+def write_grid(images: torch.Tensor, out: Path, limit: int = 100) -> None:
+    save_grid(images[:limit], out)

@@ -1,0 +1,303 @@
+"""``gan train`` from settings to a finished run directory.
+
+Order matters: every check that user input can fail (names, options, the
+combination, the device, the data, the output folder) runs before the first
+byte is written, and the run directory appears only with its first complete
+checkpoint.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+import platform
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import torch
+from rich.console import Console
+from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeRemainingColumn
+
+from .assembly import Chosen, Parts, build_networks, check_combination, choose, instantiate, load_data, network_spec
+from .components import Combination, Latent, TrainingDefaults
+from .config import TrainConfig
+from .devices import resolve_device
+from .engine import Schedule, StopRequested, Trainer, TrainState
+from .errors import GanError
+from .images import save_grid
+from .registry import get_registry
+from .runs import (
+    OPTIM_FILE,
+    RUN_FORMAT,
+    WEIGHTS_FILE,
+    RunWriter,
+    check_step,
+    load_module_state,
+    load_optimizer,
+    load_tensors,
+    optimizer_tensors,
+    prefixed,
+    read_run,
+    unprefixed,
+)
+
+KINDS = ("dataset", "prior", "architecture", "loss", "sampler")
+GRID_SIZE = 64
+
+
+@dataclass
+class Resolved:
+    """Optimiser settings after the loss's defaults and the user's values are merged."""
+
+    optimizer: str
+    lr_g: float
+    lr_d: float
+    betas: tuple[float, float]
+    d_steps: int
+
+
+def resolve_optim(config: TrainConfig, defaults: TrainingDefaults) -> Resolved:
+    pick = lambda mine, theirs: theirs if mine is None else mine  # noqa: E731 - explicit CLI values win
+    return Resolved(
+        optimizer=pick(config.optimizer, defaults.optimizer),
+        lr_g=pick(config.lr_g, defaults.lr_g),
+        lr_d=pick(config.lr_d, defaults.lr_d),
+        betas=tuple(pick(config.betas, defaults.betas)),  # type: ignore[arg-type]
+        d_steps=pick(config.d_steps, defaults.d_steps),
+    )
+
+
+def make_optimizer(kind: str, params: list[torch.nn.Parameter], lr: float, betas: tuple[float, float]) -> torch.optim.Optimizer:
+    if kind == "rmsprop":
+        return torch.optim.RMSprop(params, lr=lr)
+    return torch.optim.Adam(params, lr=lr, betas=betas)
+
+
+def config_from_run(info: dict[str, Any]) -> TrainConfig:
+    """The settings a run was trained with, as saved in its run.json."""
+    train = dict(info["train"])
+    comps = info["components"]
+    config = TrainConfig(
+        prior=comps["prior"]["name"],
+        loss=comps["loss"]["name"],
+        arch=comps["architecture"]["name"],
+        dataset=comps["dataset"]["name"],
+        sampler=comps.get("sampler", {}).get("name", "none"),
+        options={kind: dict(comps[kind]["options"]) for kind in KINDS if kind in comps},
+    )
+    for key, value in train.items():
+        if hasattr(config, key) and key != "options":
+            setattr(config, key, tuple(value) if key == "betas" and value is not None else value)
+    return config
+
+
+def train(
+    config: TrainConfig,
+    *,
+    resume: Path | None = None,
+    init_from: Path | None = None,
+    console: Console | None = None,
+) -> Path:
+    """Train (or continue) one run and return its directory."""
+    console = console or Console(stderr=True)
+    previous = read_run(resume) if resume else None
+    registry = get_registry()
+    names = {"dataset": config.dataset, "prior": config.prior, "architecture": config.arch, "loss": config.loss, "sampler": config.sampler}
+    chosen = {kind: choose(registry, kind, names[kind], config.options.get(kind)) for kind in KINDS}
+    device = resolve_device(config.device)
+    out = resume if resume else _output_path(config)
+    init = read_run(init_from) if init_from else None
+
+    parts = instantiate(chosen, config.latent_dim)
+    data = load_data(parts.dataset, config.data_dir)  # type: ignore[arg-type]
+    check_combination(Combination(parts.prior, parts.loss, parts.architecture, parts.dataset, data))  # type: ignore[arg-type]
+    optim = resolve_optim(config, parts.loss.defaults())
+    steps_per_epoch = len(data) // (config.batch_size * optim.d_steps)
+    if steps_per_epoch < 1:
+        raise GanError(
+            f"the dataset has {len(data)} images, fewer than one step needs "
+            f"({config.batch_size} x {optim.d_steps} D steps); lower --batch-size"
+        )
+    total = config.steps if config.steps else config.epochs * steps_per_epoch
+    if previous and total <= previous["checkpoint"]["step"]:
+        raise GanError(
+            f"{resume} already reached step {previous['checkpoint']['step']} of {total}; "
+            "pass a larger --epochs or --steps to train it further"
+        )
+
+    torch.manual_seed(config.seed)
+    spec = network_spec(parts, data.shape)
+    generator, discriminator = build_networks(parts, spec, device)
+    prior = parts.prior.to(device)
+    fixed: Latent = prior.sample(GRID_SIZE)  # the same codes for every sample grid of the run
+    if init is not None:
+        _init_networks(init_from, generator, discriminator)  # type: ignore[arg-type]
+
+    params_g = list(generator.parameters()) + list(prior.parameters())
+    opt_g = make_optimizer(optim.optimizer, params_g, optim.lr_g, optim.betas)
+    opt_d = make_optimizer(optim.optimizer, list(discriminator.parameters()), optim.lr_d, optim.betas)
+    state = TrainState()
+    if previous is not None:
+        fixed = _restore(resume, previous, generator, discriminator, prior, opt_g, opt_d, state, device)  # type: ignore[arg-type]
+
+    schedule = Schedule(config.batch_size, optim.d_steps, total, steps_per_epoch, config.log_every, config.checkpoint_every)
+    run_info = _run_info(config, chosen, optim, data, total, steps_per_epoch, device, init_from, previous, out)
+    writer = RunWriter(out, existing=previous is not None)
+
+    def checkpoint(step: int) -> None:
+        weights = {
+            **prefixed("generator", generator.state_dict()),
+            **prefixed("discriminator", discriminator.state_dict()),
+            **prefixed("prior", prior.state_dict()),
+        }
+        tensors_g, info_g = optimizer_tensors("opt_g", opt_g)
+        tensors_d, info_d = optimizer_tensors("opt_d", opt_d)
+        trainer_state = {"trainer.rng_cpu": torch.get_rng_state(), "trainer.fixed_z": fixed.z}
+        if device.type == "cuda":
+            trainer_state["trainer.rng_cuda"] = torch.cuda.get_rng_state(device)
+        if state.order is not None:
+            trainer_state["trainer.order"] = state.order
+        if fixed.labels is not None:
+            trainer_state["trainer.fixed_labels"] = fixed.labels
+        run_info["checkpoint"] = {"step": step, "epoch": round(step / steps_per_epoch, 4)}
+        run_info["status"] = "finished" if step >= total else ("interrupted" if trainer.stop_requested else "running")
+        run_info["updated"] = _now()
+        writer.save_checkpoint(
+            step, weights, {**tensors_g, **tensors_d, **trainer_state}, {"opt_g": info_g, "opt_d": info_d}, run_info
+        )
+
+    def write_grid(name: str) -> None:
+        generator.eval()
+        with torch.no_grad():
+            images = generator(fixed.z)
+        generator.train()
+        save_grid(images, writer.path / "samples" / f"{name}.png")
+
+    def on_epoch_end(epoch: int) -> None:
+        write_grid(f"epoch-{epoch:04d}")
+
+    trainer = Trainer(
+        generator, discriminator, prior, parts.loss, data.to(device), opt_g, opt_d, schedule, state,
+        checkpoint=checkpoint, log=writer.log, on_epoch_end=on_epoch_end,
+    )
+    try:
+        with _progress(console) as progress:
+            task = progress.add_task("training", total=total, completed=state.step, losses="")
+
+            def on_progress(step: int, record: dict[str, Any]) -> None:
+                progress.update(
+                    task,
+                    completed=step,
+                    description=f"epoch {record['epoch']:.2f}",
+                    losses=f"D {record['d_loss']:.3f}  G {record['g_loss']:.3f}  {record['images_per_s']:,.0f} img/s",
+                )
+
+            trainer.run(on_progress)
+    except StopRequested:
+        console.print(f"Interrupted: checkpoint saved at step {state.step} in {writer.path}; continue with --resume {writer.path}")
+        raise
+    finally:
+        writer.discard_if_uncommitted()
+    if state.step % steps_per_epoch:  # a run that ends mid-epoch still shows its last samples
+        write_grid(f"step-{state.step:07d}")
+    return writer.path
+
+
+def _progress(console: Console) -> Progress:
+    return Progress(
+        TextColumn("{task.description}"),
+        BarColumn(),
+        MofNCompleteColumn(),
+        TextColumn("{task.fields[losses]}"),
+        TimeRemainingColumn(),
+        console=console,
+        transient=False,
+    )
+
+
+def _output_path(config: TrainConfig) -> Path:
+    if config.out:
+        out = Path(config.out)
+        if out.exists() and (not out.is_dir() or any(out.iterdir())):
+            raise GanError(f"{out} already exists; continue it with --resume {out} or choose another --out")
+        return out
+    base = Path("runs") / f"{config.prior}-{config.loss}"
+    out, n = base, 1
+    while out.exists():
+        n += 1
+        out = base.with_name(f"{base.name}-{n}")
+    return out
+
+
+def _init_networks(source: Path, generator: torch.nn.Module, discriminator: torch.nn.Module) -> None:
+    """Start from another run's G and D; a D head of another width starts fresh."""
+    tensors, _ = load_tensors(source / WEIGHTS_FILE)
+    load_module_state(generator, "generator", tensors, source)
+    d_state = unprefixed("discriminator", tensors)
+    own = discriminator.state_dict()
+    fresh_head = any(k.startswith("head.") and k in own and own[k].shape != v.shape for k, v in d_state.items())
+    if fresh_head:
+        d_state = {k: v for k, v in d_state.items() if not k.startswith("head.")}
+        d_state.update({k: v for k, v in own.items() if k.startswith("head.")})
+    load_module_state(discriminator, "discriminator", prefixed("discriminator", d_state), source)
+
+
+def _restore(run: Path, info: dict[str, Any], generator, discriminator, prior, opt_g, opt_d, state: TrainState, device) -> Latent:
+    step = info["checkpoint"]["step"]
+    weights, meta_w = load_tensors(run / WEIGHTS_FILE)
+    optim, meta_o = load_tensors(run / OPTIM_FILE)
+    check_step(run / WEIGHTS_FILE, meta_w, step)
+    check_step(run / OPTIM_FILE, meta_o, step)
+    load_module_state(generator, "generator", weights, run)
+    load_module_state(discriminator, "discriminator", weights, run)
+    load_module_state(prior, "prior", weights, run)
+    optim_info = json.loads(meta_o.get("gan.optim", "{}"))
+    load_optimizer(opt_g, "opt_g", optim, optim_info["opt_g"])
+    load_optimizer(opt_d, "opt_d", optim, optim_info["opt_d"])
+    state.step = step
+    state.order = optim["trainer.order"].to(device) if "trainer.order" in optim else None
+    torch.set_rng_state(optim["trainer.rng_cpu"])
+    if device.type == "cuda" and "trainer.rng_cuda" in optim:
+        torch.cuda.set_rng_state(optim["trainer.rng_cuda"], device)
+    labels = optim.get("trainer.fixed_labels")
+    return Latent(optim["trainer.fixed_z"].to(device), None if labels is None else labels.to(device))
+
+
+def _run_info(config, chosen: dict[str, Chosen], optim: Resolved, data, total, steps_per_epoch, device, init_from, previous, out) -> dict[str, Any]:
+    train = config.to_dict()
+    for key in ("prior", "loss", "arch", "dataset", "sampler", "options", "out"):
+        train.pop(key)
+    train.update(
+        optimizer=optim.optimizer, lr_g=optim.lr_g, lr_d=optim.lr_d, betas=list(optim.betas), d_steps=optim.d_steps,
+        steps=total, device_used=str(device),
+    )
+    packages = {c.entry.package: c.entry.version for c in chosen.values()}
+    return {
+        "format": RUN_FORMAT,
+        "name": out.name,
+        "status": "running",
+        "created": previous["created"] if previous else _now(),
+        "updated": _now(),
+        "components": {kind: c.record() for kind, c in chosen.items()},
+        "train": train,
+        "data": {
+            "dataset": config.dataset,
+            "source": data.source,
+            "shape": list(data.shape),
+            "num_images": len(data),
+            "num_classes": data.num_classes,
+            "steps_per_epoch": steps_per_epoch,
+        },
+        "checkpoint": {"step": 0, "epoch": 0.0},
+        "init_from": str(init_from) if init_from else (previous or {}).get("init_from"),
+        "versions": {
+            "python": platform.python_version(),
+            "torch": torch.__version__,
+            **packages,
+        },
+    }
+
+
+def _now() -> str:
+    return dt.datetime.now(dt.timezone.utc).isoformat(timespec="seconds")

@@ -1,0 +1,158 @@
+"""The hook specs, the registry's checks, and plugin failures that must not break the CLI."""
+
+import inspect
+import types
+from dataclasses import dataclass
+
+import pytest
+import torch
+
+from gan_core import Latent, Prior, hookimpl, option
+from gan_core import hookspecs
+from gan_core.errors import GanError
+from gan_core.plugins import DEFAULT_PLUGINS, PluginHost
+from gan_core.registry import HOOK_FOR_KIND, Registry, get_registry
+from gan_core.testing import plugin_registered, run_cli
+
+
+@dataclass(frozen=True)
+class ConstOptions:
+    value: float = option(0.0, "the constant every code holds")
+
+
+class ConstantPrior(Prior):
+    """Every code is the same constant (a test double)."""
+
+    name = "constant"
+    Options = ConstOptions
+
+    def sample(self, n, *, component=None):
+        return Latent(torch.full((n, self.latent_dim), self.options.value, device=self.device))
+
+
+def make_plugin(**hooks):
+    plugin = types.SimpleNamespace()
+    for name, func in hooks.items():
+        setattr(plugin, name, hookimpl(func))
+    return plugin
+
+
+def test_every_kind_has_a_documented_register_hook():
+    for kind, hook_name in HOOK_FOR_KIND.items():
+        spec = getattr(hookspecs, hook_name)
+        assert list(inspect.signature(spec).parameters) == ["register"]
+        assert spec.__doc__ and "gan_core." in spec.__doc__
+    assert list(inspect.signature(hookspecs.register_commands).parameters) == ["app"]
+
+
+def test_builtins_register_through_the_hooks_like_any_plugin():
+    registry = get_registry()
+    assert set(DEFAULT_PLUGINS) <= set(registry.host.origins)
+    names = {(e.kind, e.name) for e in registry.all()}
+    for expected in [("prior", "normal"), ("prior", "uniform"), ("loss", "vanilla"), ("loss", "hinge"),
+                     ("loss", "lsgan"), ("architecture", "mlp"), ("architecture", "dcgan"),
+                     ("dataset", "mnist"), ("dataset", "fashion-mnist"), ("dataset", "folder"), ("sampler", "none")]:
+        assert expected in names
+    assert all(e.package == "gan-core" for e in registry.all())
+
+
+def test_third_party_component_is_listed_and_shown():
+    plugin = make_plugin(register_priors=lambda register: register(ConstantPrior))
+    with plugin_registered(plugin, name="const-plugin", package="gan-const") as registry:
+        assert registry.get("prior", "constant").package == "gan-const"
+        listing = run_cli(["plugins"])
+        shown = run_cli(["plugins", "show", "constant"])
+    assert listing.exit_code == 0 and "constant" in listing.output and "gan-const" in listing.output
+    assert shown.exit_code == 0 and "prior.value" in shown.output and "the constant every code holds" in shown.output
+
+
+def test_unknown_name_suggests_the_closest():
+    with pytest.raises(GanError, match="there is no loss named 'hing'; did you mean 'hinge'"):
+        get_registry().get("loss", "hing")
+
+
+def test_bad_registrations_are_reported_not_fatal():
+    class Nameless(Prior):
+        name = ""
+
+    def register_priors(register):
+        register(Nameless)
+
+    def register_losses(register):
+        register(ConstantPrior)  # wrong kind
+
+    def register_architectures(register):
+        raise RuntimeError("boom")
+
+    plugin = make_plugin(register_priors=register_priors, register_losses=register_losses,
+                         register_architectures=register_architectures)
+    with plugin_registered(plugin, name="broken") as registry:
+        errors = " | ".join(f.error for f in registry.failures)
+        assert "name must be" in errors and "not a subclass of gan_core.Loss" in errors and "boom" in errors
+        assert registry.get("loss", "vanilla")  # the rest still works
+        listing = run_cli(["plugins"])
+    assert listing.exit_code == 0 and "failed to load" in listing.output
+
+
+def test_duplicate_names_are_refused():
+    class AnotherNormal(ConstantPrior):
+        name = "normal"
+
+    plugin = make_plugin(register_priors=lambda register: register(AnotherNormal))
+    with plugin_registered(plugin) as registry:
+        assert any("already registered" in f.error for f in registry.failures)
+        assert registry.get("prior", "normal").package == "gan-core"
+
+
+def test_entry_point_that_fails_to_import_is_recorded(monkeypatch):
+    class BadEntryPoint:
+        name = "bad"
+        dist = types.SimpleNamespace(name="gan-bad", version="9.9")
+
+        def load(self):
+            raise ImportError("no module named gan_bad")
+
+    monkeypatch.setattr("importlib.metadata.entry_points", lambda group: [BadEntryPoint()])
+    host = PluginHost()
+    host.load_defaults()
+    host.load_entrypoints()
+    registry = Registry(host)
+    assert registry.failures[0].package == "gan-bad" and "no module named gan_bad" in registry.failures[0].error
+    assert registry.get("loss", "vanilla")
+
+
+def test_load_and_disable_switches(monkeypatch):
+    class GoodEntryPoint:
+        name = "good"
+        dist = types.SimpleNamespace(name="gan-good", version="1.0")
+
+        def load(self):
+            return make_plugin(register_priors=lambda register: register(ConstantPrior))
+
+    monkeypatch.setattr("importlib.metadata.entry_points", lambda group: [GoodEntryPoint()])
+    monkeypatch.setenv("GAN_LOAD_PLUGINS", "")
+    monkeypatch.setenv("GAN_DISABLE_PLUGINS", "gan_core.builtin.losses")
+    host = PluginHost()
+    host.load_defaults()
+    host.load_entrypoints()
+    registry = Registry(host)
+    assert registry.names("loss") == [] and "constant" not in registry.names("prior")
+    monkeypatch.setenv("GAN_LOAD_PLUGINS", "good")
+    host = PluginHost()
+    host.load_entrypoints()
+    assert "constant" in Registry(host).names("prior")
+
+
+def test_plugin_commands_are_added(monkeypatch):
+    from gan_core import cli
+
+    def register_commands(app):
+        @app.command("hello")
+        def hello():
+            print("hello from a plugin")
+
+    plugin = make_plugin(register_commands=register_commands)
+    with plugin_registered(plugin):
+        cli._register_plugin_commands()
+        result = run_cli(["hello"])
+    assert result.exit_code == 0 and "hello from a plugin" in result.output
