@@ -6,9 +6,8 @@ BIN := $(VENV)/bin
 TORCH := torch==2.14.1 torchvision==0.29.1
 PACKAGES := -e packages/gan-core
 # Inside the project's workspace, use the shared MNIST copy instead of downloading.
-SHARED_MNIST := $(wildcard ../shared/data/mnist)
-ifneq ($(SHARED_MNIST),)
-export GAN_DATA_DIR ?= $(abspath $(SHARED_MNIST))
+ifneq ($(wildcard ../shared/data/mnist),)
+export GAN_DATA_DIR ?= $(abspath ../shared/data)
 endif
 DEMO_RUN ?= runs/vanilla
 DEMO_EPOCHS ?= 5

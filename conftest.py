@@ -13,10 +13,11 @@ from pathlib import Path
 import pytest
 
 REPO = Path(__file__).resolve().parent
-MNIST_DIR = (REPO.parent / "shared" / "data" / "mnist").resolve()
+DATA_ROOT = (REPO.parent / "shared" / "data").resolve()
+MNIST_DIR = DATA_ROOT / "mnist"
 
 if MNIST_DIR.is_dir():
-    os.environ.setdefault("GAN_DATA_DIR", str(MNIST_DIR))
+    os.environ.setdefault("GAN_DATA_DIR", str(DATA_ROOT))
 os.environ["GAN_NO_DOWNLOAD"] = "1"
 os.environ["XDG_CACHE_HOME"] = tempfile.mkdtemp(prefix="gan-test-cache-")
 

@@ -43,7 +43,7 @@ def test_train_refuses_bad_input_and_writes_nothing(in_tmp, args, fragments):
 
 def test_missing_data_names_files_and_folders(in_tmp, monkeypatch):
     monkeypatch.delenv("GAN_DATA_DIR", raising=False)
-    text = refused(["train", "--dataset", "fashion-mnist", "--data-dir", str(in_tmp / "nowhere"), "--steps", "1",
+    text = refused(["train", "--dataset", "mnist", "--data-dir", str(in_tmp / "nowhere"), "--steps", "1",
                     "--out", "run"], "train-images-idx3-ubyte")
     assert "nowhere" in text
     assert not (in_tmp / "run").exists()

@@ -27,15 +27,24 @@ def cache_dir(dataset: str) -> Path:
 
 
 def candidate_dirs(dataset: str, request: DataRequest, layouts: Sequence[str]) -> list[Path]:
-    """Every folder to search, most specific first."""
-    roots = [request.data_dir] if request.data_dir else []
-    if os.environ.get("GAN_DATA_DIR"):
-        roots.append(Path(os.environ["GAN_DATA_DIR"]))
+    """Every folder to search, most specific first.
+
+    ``--data-dir`` may be the dataset's own folder or a root of dataset
+    folders; ``GAN_DATA_DIR`` is always a root (``$GAN_DATA_DIR/mnist``...),
+    since MNIST and Fashion-MNIST share file names and one variable serves
+    every dataset.
+    """
     dirs: list[Path] = []
-    for root in roots:
-        dirs += [root, root / dataset, *(root / layout for layout in layouts)]
+    if request.data_dir:
+        dirs += [request.data_dir, *_subfolders(request.data_dir, dataset, layouts)]
+    if os.environ.get("GAN_DATA_DIR"):
+        dirs += _subfolders(Path(os.environ["GAN_DATA_DIR"]), dataset, layouts)
     dirs += [cache_dir(dataset), Path("/usr/share/datasets") / dataset]
     return dirs
+
+
+def _subfolders(root: Path, dataset: str, layouts: Sequence[str]) -> list[Path]:
+    return [root / dataset, *(root / layout for layout in layouts)]
 
 
 def find_file(folder: Path, name: str) -> Path | None:
