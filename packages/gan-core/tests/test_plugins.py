@@ -45,6 +45,22 @@ def test_every_kind_has_a_documented_register_hook():
     assert list(inspect.signature(hookspecs.register_commands).parameters) == ["app"]
 
 
+def minimal_component(kind):
+    """The smallest valid subclass of each kind's base class."""
+    from gan_core.components import COMPONENT_BASES
+
+    return type(f"Minimal{kind.title()}", (COMPONENT_BASES[kind],), {"name": f"minimal-{kind}", "__doc__": "A test double."})
+
+
+@pytest.mark.parametrize("kind", sorted(HOOK_FOR_KIND))
+def test_each_register_hook_adds_its_kind(kind):
+    cls = minimal_component(kind)
+    plugin = make_plugin(**{HOOK_FOR_KIND[kind]: lambda register: register(cls)})
+    with plugin_registered(plugin, name=f"one-{kind}", package="gan-one") as registry:
+        entry = registry.get(kind, f"minimal-{kind}")
+        assert entry.cls is cls and entry.package == "gan-one" and not registry.failures
+
+
 def test_builtins_register_through_the_hooks_like_any_plugin():
     registry = get_registry()
     assert set(DEFAULT_PLUGINS) <= set(registry.host.origins)
