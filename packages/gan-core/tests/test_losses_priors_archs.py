@@ -91,3 +91,15 @@ def test_mlp_matches_the_reference_course_sizes():
 def test_dcgan_refuses_sides_not_multiple_of_4():
     with pytest.raises(GanError, match="multiples of 4"):
         DCGAN(DCGANOptions()).build(NetworkSpec((1, 30, 30), 10, 1))
+
+
+def test_discriminate_joint_pass_equals_separate_passes():
+    from gan_core.components import discriminate
+
+    d = MLP(MLPOptions()).build(NetworkSpec((1, 28, 28), 10, 1)).discriminator
+    a, b = torch.randn(3, 1, 28, 28), torch.randn(5, 1, 28, 28)
+    ja, jb = discriminate(d, a, b)
+    assert torch.allclose(ja, d(a), atol=1e-5) and torch.allclose(jb, d(b), atol=1e-5)
+    d.joint_batches = False
+    sa, sb = discriminate(d, a, b)
+    assert torch.equal(sa, d(a)) and torch.equal(sb, d(b))

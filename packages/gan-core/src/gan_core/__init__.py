@@ -12,6 +12,7 @@ from .components import (
     Component,
     DataRequest,
     Dataset,
+    FeatureSet,
     Discriminator,
     ImageData,
     Latent,
@@ -24,6 +25,7 @@ from .components import (
     Sampler,
     TrainedModel,
     TrainingDefaults,
+    discriminate,
 )
 from .errors import ExitCode, GanError, TrainingDiverged
 from .options import NoOptions, option
@@ -40,6 +42,7 @@ __all__ = [
     "Dataset",
     "Discriminator",
     "ExitCode",
+    "FeatureSet",
     "GanError",
     "ImageData",
     "Latent",
@@ -54,6 +57,7 @@ __all__ = [
     "TrainedModel",
     "TrainingDefaults",
     "TrainingDiverged",
+    "discriminate",
     "hookimpl",
     "option",
 ]

@@ -103,6 +103,9 @@ def train(
     device: Annotated[Optional[str], typer.Option(help="auto, cpu or cuda. [default: auto]")] = None,
     log_every: Annotated[Optional[int], typer.Option(help="Log losses every N steps (one host sync each). [default: 50]")] = None,
     checkpoint_every: Annotated[Optional[int], typer.Option(help="Checkpoint every N steps (0: each epoch). [default: 0]")] = None,
+    eval_every: Annotated[Optional[int], typer.Option(help="Evaluate (FID, precision...) every N epochs into metrics.jsonl. [default: 0, never]")] = None,
+    eval_n: Annotated[Optional[int], typer.Option(help="Images per evaluation during training. [default: 10000]")] = None,
+    keep_best: Annotated[Optional[str], typer.Option(help="Keep the best checkpoint by this metric (e.g. fid) in RUN/best.")] = None,
     data_dir: Annotated[Optional[Path], typer.Option(help="Folder holding the dataset files (searched first).")] = None,
     out: Annotated[Optional[Path], typer.Option(help="Run directory to create. [default: runs/PRIOR-LOSS]")] = None,
     config: Annotated[Optional[Path], typer.Option(help="TOML file of settings; flags given here win.")] = None,
@@ -119,17 +122,18 @@ def train(
         prior=prior, loss=loss, arch=arch, dataset=dataset, sampler=sampler, epochs=epochs, steps=steps,
         batch_size=batch_size, latent_dim=latent_dim, optimizer=optimizer, lr_g=lr_g, lr_d=lr_d, betas=betas,
         d_steps=d_steps, seed=seed, device=device, log_every=log_every, checkpoint_every=checkpoint_every,
+        eval_every=eval_every, eval_n=eval_n, keep_best=keep_best,
         data_dir=str(data_dir) if data_dir else None, out=str(out) if out else None,
         options=parse_assignments(option or []) or None,
     )
     if resume is not None:
-        allowed = {"epochs", "steps", "device", "data_dir", "log_every", "checkpoint_every"}
+        allowed = {"epochs", "steps", "device", "data_dir", "log_every", "checkpoint_every", "eval_every", "eval_n"}
         extra = sorted(k for k, v in cli.items() if v is not None and k not in allowed)
         if extra or config or init_from:
             names = [f"--{k.replace('_', '-')}" for k in extra] + (["--config"] if config else []) + (["--init-from"] if init_from else [])
             raise GanError(
                 f"--resume continues a run with its own settings; drop {', '.join(names)} "
-                "(only --epochs, --steps, --device, --data-dir, --log-every, --checkpoint-every may change)"
+                "(only --epochs, --steps, --device, --data-dir, --log-every, --checkpoint-every, --eval-every, --eval-n may change)"
             )
         base = config_from_run(read_run(resume)).to_dict()
         if epochs is not None:
@@ -203,6 +207,99 @@ def sample(
         f"Sampled {n} images with '{chosen_sampler.name}' in {elapsed:.2f}s ({n / max(elapsed, 1e-9):,.0f} img/s, "
         f"acceptance {n / max(proposals, 1):.3f}) -> {written}"
     )
+
+
+class Ref(str, Enum):
+    test = "test"
+    train = "train"
+
+
+@app.command("eval")
+@user_errors
+def eval_(
+    target: Annotated[Path, typer.Argument(help="A run directory, a folder of PNGs, or an .npz file.")],
+    n: Annotated[int, typer.Option("--n", min=10, help="Generated images (and reference images) to compare.")] = 10_000,
+    ref: Annotated[Ref, typer.Option(help="Real images to compare with.")] = Ref.test,
+    metrics: Annotated[Optional[str], typer.Option(help="Comma-separated metric names. [default: all installed]")] = None,
+    features: Annotated[Optional[str], typer.Option(help="Feature network: mnist, fashion-mnist or inception. [default: the dataset's]")] = None,
+    dataset: Annotated[Optional[str], typer.Option(help="Real dataset, for folders and .npz files. [default: mnist; a run's own]")] = None,
+    sampler: Annotated[Optional[str], typer.Option(help="Sampler for a run. [default: the run's]")] = None,
+    option: Annotated[Optional[list[str]], typer.Option("-o", "--option", help="Sampler option sampler.KEY=VALUE.")] = None,
+    seed: Annotated[int, typer.Option(help="Random seed for generating.")] = 0,
+    batch_size: Annotated[int, typer.Option(min=1, help="Images generated per batch.")] = 1000,
+    device: Annotated[str, typer.Option(help="auto, cpu or cuda.")] = "auto",
+    data_dir: Annotated[Optional[Path], typer.Option(help="Folder holding the real dataset's files.")] = None,
+    as_json: Annotated[bool, typer.Option("--json", help="Print the result as JSON instead of a table.")] = False,
+    out_path: Annotated[Optional[Path], typer.Option("--out", help="Also write the result to this JSON file.")] = None,
+) -> None:
+    """Evaluate generated images: FID, precision, recall, density, coverage, classes."""
+    import json
+
+    import torch
+
+    from .devices import resolve_device
+    from .evaluation.evaluate import Evaluator, Protocol, read_image_folder, read_npz
+    from .options import parse_assignments
+    from .runs import RUN_FILE, atomic_write_json
+
+    torch_device = resolve_device(device)
+    options = parse_assignments(option or [])
+    if set(options) - {"sampler"}:
+        raise GanError("gan eval takes only sampler options (-o sampler.KEY=VALUE)")
+    is_run = target.is_dir() and (target / RUN_FILE).is_file()
+    protocol = Protocol(
+        n=n, ref=ref.value, features=features, dataset=dataset or "mnist",
+        metrics=tuple(m.strip() for m in metrics.split(",") if m.strip()) if metrics else (),
+        data_dir=str(data_dir) if data_dir else None,
+    )
+    report: dict[str, Any] = {"target": str(target)}
+    started = time.perf_counter()
+    if is_run:
+        from .sampling import check_component, draw, load_run, prepare_sampler
+
+        if dataset is not None:
+            raise GanError("a run is evaluated against its own dataset; drop --dataset")
+        loaded = load_run(target, torch_device)
+        data_info = loaded.info["components"]["dataset"]
+        protocol.dataset, protocol.dataset_options = data_info["name"], data_info["options"]
+        protocol.data_dir = protocol.data_dir or loaded.info["train"].get("data_dir")
+        evaluator = Evaluator(protocol, torch_device)
+        chosen_sampler = prepare_sampler(loaded, sampler, options.get("sampler"), protocol.data_dir, err)
+        torch.manual_seed(seed)
+        with Progress(console=err, transient=True) as progress:
+            images, _, proposals = draw(chosen_sampler, loaded.model, n, batch_size=batch_size, component=None,
+                                        max_proposals=None, progress=progress)
+        report.update(step=loaded.info["checkpoint"]["step"], sampler=chosen_sampler.name, acceptance=n / max(proposals, 1))
+    elif target.is_dir():
+        if sampler or options:
+            raise GanError("--sampler and -o apply to runs only, not to a folder of images")
+        images = read_image_folder(target, n)
+        evaluator = Evaluator(protocol, torch_device)
+    elif target.suffix == ".npz" and target.is_file():
+        if sampler or options:
+            raise GanError("--sampler and -o apply to runs only, not to an .npz file")
+        images = read_npz(target, n)
+        evaluator = Evaluator(protocol, torch_device)
+    else:
+        raise GanError(f"{target} is neither a run directory, a folder of images nor an .npz file")
+    values = evaluator.evaluate(images, str(target))
+    report.update(n=len(images), metrics=values, **evaluator.describe(), seconds=round(time.perf_counter() - started, 2))
+    if is_run:
+        atomic_write_json(target / "eval.json", report)
+    if out_path is not None:
+        atomic_write_json(out_path, report)
+    if as_json:
+        print(json.dumps(report, indent=2))
+        return
+    table = Table(title=f"{target}: {len(images)} images vs {report['n_reference']} {report['ref']} ({report['features']['name']} features)")
+    for column in ("metric", "value", "better"):
+        table.add_column(column)
+    for key, value in values.items():
+        better = report["directions"].get(key, "")
+        table.add_row(key, f"{value:.4f}" if abs(value) < 1000 else f"{value:.1f}", better)
+    stdout.print(table)
+    if is_run:
+        stdout.print(f"sampler '{report['sampler']}', acceptance {report['acceptance']:.3f}; written to {target / 'eval.json'}")
 
 
 @plugins_app.callback()

@@ -10,7 +10,7 @@ class to the ``register`` callback of the matching hook.
 from __future__ import annotations
 
 from collections.abc import Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, ClassVar, Literal, NamedTuple
 
@@ -155,12 +155,28 @@ class Discriminator(nn.Module):
     """
 
     head: nn.Module
+    #: whether batches may be concatenated into one forward pass (False when
+    #: D normalises over the batch, e.g. with BatchNorm)
+    joint_batches: bool = True
 
     def features(self, x: torch.Tensor) -> torch.Tensor:
         raise NotImplementedError
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
         return self.head(self.features(x))
+
+
+def discriminate(d: Discriminator, *images: torch.Tensor) -> tuple[torch.Tensor, ...]:
+    """D's outputs for several batches, in one forward pass when D allows it.
+
+    One pass over the concatenated batches runs larger matrix products, which
+    is markedly faster on CPUs, and gives the same result for a D without
+    batch statistics.
+    """
+    if not getattr(d, "joint_batches", False) or len(images) == 1:
+        return tuple(d(x) for x in images)
+    outputs = d(torch.cat(images))
+    return tuple(outputs.split([len(x) for x in images]))
 
 
 @dataclass(frozen=True)
@@ -293,14 +309,44 @@ class Sampler(Component, nn.Module):
         raise NotImplementedError
 
 
+@dataclass
+class FeatureSet:
+    """Images seen through the evaluation network: features and class probabilities."""
+
+    features: torch.Tensor  # float32 (N, D), the feature network's penultimate layer
+    probs: torch.Tensor | None  # float32 (N, K) class probabilities, None when the network has no classes
+    _radii: dict[int, torch.Tensor] = field(default_factory=dict, repr=False)
+
+    def __len__(self) -> int:
+        return self.features.shape[0]
+
+    def radii(self, k: int) -> torch.Tensor:
+        """Each point's distance to its k-th nearest neighbour, computed once per k."""
+        if k not in self._radii:
+            from .evaluation.neighbours import kth_neighbour_radii
+
+            self._radii[k] = kth_neighbour_radii(self.features, k)
+        return self._radii[k]
+
+
 class Metric(Component):
-    """Compares generated images with real ones (the contract grows with ``gan eval``)."""
+    """Compares generated images with real ones in the evaluation network's feature space.
+
+    ``compute`` returns named values; the one under the metric's own name is
+    its headline value (what ``--keep-best NAME`` compares), the others are
+    details shown beside it.
+    """
 
     kind = "metric"
     higher_is_better: ClassVar[bool] = False
+    #: whether the metric needs class probabilities (skipped for feature nets without classes)
+    needs_classes: ClassVar[bool] = False
 
     def __init__(self, options: Any) -> None:
         self.options = options
+
+    def compute(self, real: FeatureSet, fake: FeatureSet) -> dict[str, float]:
+        raise NotImplementedError
 
 
 # --------------------------------------------------------------------------- combinations

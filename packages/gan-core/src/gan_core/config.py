@@ -42,6 +42,9 @@ class TrainConfig:
     device: str = "auto"
     log_every: int = 50
     checkpoint_every: int = 0
+    eval_every: int = 0
+    eval_n: int = 10_000
+    keep_best: str | None = None
     data_dir: str | None = None
     out: str | None = None
 
@@ -52,7 +55,7 @@ class TrainConfig:
         return data
 
 
-_POSITIVE = {"epochs", "steps", "batch_size", "latent_dim", "d_steps", "log_every"}
+_POSITIVE = {"epochs", "steps", "batch_size", "latent_dim", "d_steps", "log_every", "eval_n"}
 
 
 def read_config_file(path: Path) -> dict[str, Any]:

@@ -36,6 +36,7 @@ DEFAULT_PLUGINS: tuple[str, ...] = (
     "gan_core.builtin.dcgan",
     "gan_core.builtin.datasets",
     "gan_core.builtin.samplers",
+    "gan_core.builtin.metrics",
 )
 
 CORE_DISTRIBUTION = "gan-core"

@@ -203,6 +203,12 @@ class RunWriter:
             self.path = self.final
             self.committed = True
 
+    def save_best(self, step: int, weights: Mapping[str, torch.Tensor], run_info: dict[str, Any]) -> None:
+        """A sampling-ready copy of the best weights so far in ``best/`` (a run directory without optimiser)."""
+        folder = self.path / "best"
+        save_tensors(folder / WEIGHTS_FILE, weights, {STEP_KEY: str(step)})
+        atomic_write_json(folder / RUN_FILE, run_info)
+
     def log(self, record: Mapping[str, Any]) -> None:
         append_jsonl(self.path / METRICS_FILE, record)
 

@@ -127,6 +127,8 @@ def train(
             "pass a larger --epochs or --steps to train it further"
         )
 
+    evaluator = _evaluator(config, chosen["dataset"], device)
+
     torch.manual_seed(config.seed)
     spec = network_spec(parts, data.shape)
     generator, discriminator = build_networks(parts, spec, device)
@@ -175,8 +177,28 @@ def train(
         generator.train()
         save_grid(images, writer.path / "samples" / f"{name}.png")
 
+    best = dict((previous or {}).get("best") or {})
+
     def on_epoch_end(epoch: int) -> None:
         write_grid(f"epoch-{epoch:04d}")
+        if evaluator is None or epoch % config.eval_every:
+            return
+        values = _evaluate_generator(evaluator, generator, prior, config.eval_n, config.seed + epoch)
+        writer.log({"step": state.step, "epoch": epoch, "eval": values})
+        console.print(f"epoch {epoch}: " + ", ".join(f"{k} {v:.4f}" for k, v in values.items()))
+        if config.keep_best:
+            value = values[config.keep_best]
+            higher = evaluator.directions()[config.keep_best]
+            if not best or (value > best["value"] if higher else value < best["value"]):
+                best.update(metric=config.keep_best, value=value, step=state.step, epoch=epoch)
+                run_info["best"] = dict(best)
+                weights = {
+                    **prefixed("generator", generator.state_dict()),
+                    **prefixed("discriminator", discriminator.state_dict()),
+                    **prefixed("prior", prior.state_dict()),
+                }
+                best_info = {**run_info, "status": "best", "checkpoint": {"step": state.step, "epoch": float(epoch)}}
+                writer.save_best(state.step, weights, best_info)
 
     trainer = Trainer(
         generator, discriminator, prior, parts.loss, data.to(device), opt_g, opt_d, schedule, state,
@@ -203,6 +225,37 @@ def train(
     if state.step % steps_per_epoch:  # a run that ends mid-epoch still shows its last samples
         write_grid(f"step-{state.step:07d}")
     return writer.path
+
+
+def _evaluator(config: TrainConfig, dataset: Chosen, device: torch.device):
+    """The evaluator for --eval-every, built (and --keep-best checked) before training starts."""
+    if config.keep_best and not config.eval_every:
+        raise GanError("--keep-best needs --eval-every N to evaluate the run every N epochs")
+    if not config.eval_every:
+        return None
+    from .evaluation.evaluate import Evaluator, Protocol
+    from .options import options_to_dict
+
+    protocol = Protocol(n=config.eval_n, dataset=dataset.entry.name, dataset_options=options_to_dict(dataset.options),
+                        data_dir=config.data_dir)
+    evaluator = Evaluator(protocol, device)
+    if config.keep_best and config.keep_best not in evaluator.directions():
+        raise GanError(f"--keep-best {config.keep_best} is not a metric; use one of {', '.join(evaluator.directions())}")
+    return evaluator
+
+
+@torch.no_grad()
+def _evaluate_generator(evaluator, generator: torch.nn.Module, prior, n: int, seed: int) -> dict[str, float]:
+    """Metrics of n fresh samples, without touching the training RNG stream (resume stays exact)."""
+    from .images import to_uint8
+
+    devices = [prior.device] if prior.device.type == "cuda" else []
+    with torch.random.fork_rng(devices=devices):
+        torch.manual_seed(seed)
+        generator.eval()
+        images = torch.cat([to_uint8(generator(prior.sample(min(1000, n - i)).z)) for i in range(0, n, 1000)])
+        generator.train()
+    return evaluator.evaluate(images)
 
 
 def _progress(console: Console) -> Progress:

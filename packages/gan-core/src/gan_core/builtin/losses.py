@@ -9,7 +9,7 @@ from __future__ import annotations
 import torch
 import torch.nn.functional as F
 
-from ..components import Batch, Discriminator, Loss
+from ..components import Batch, Discriminator, Loss, discriminate
 from ..plugins import hookimpl
 
 
@@ -19,8 +19,9 @@ class VanillaLoss(Loss):
     name = "vanilla"
 
     def d_loss(self, d: Discriminator, real: Batch, fake: Batch) -> torch.Tensor:
+        r, f = discriminate(d, real.images, fake.images)
         # BCE(sigmoid(r), 1) + BCE(sigmoid(f), 0), written with softplus for stability.
-        return F.softplus(-d(real.images)).mean() + F.softplus(d(fake.images)).mean()
+        return F.softplus(-r).mean() + F.softplus(f).mean()
 
     def g_loss(self, d: Discriminator, fake: Batch) -> torch.Tensor:
         # -log sigmoid(f): the non-saturating form, strong gradients early in training.
@@ -33,7 +34,8 @@ class HingeLoss(Loss):
     name = "hinge"
 
     def d_loss(self, d: Discriminator, real: Batch, fake: Batch) -> torch.Tensor:
-        return F.relu(1 - d(real.images)).mean() + F.relu(1 + d(fake.images)).mean()
+        r, f = discriminate(d, real.images, fake.images)
+        return F.relu(1 - r).mean() + F.relu(1 + f).mean()
 
     def g_loss(self, d: Discriminator, fake: Batch) -> torch.Tensor:
         return -d(fake.images).mean()
@@ -45,7 +47,8 @@ class LeastSquaresLoss(Loss):
     name = "lsgan"
 
     def d_loss(self, d: Discriminator, real: Batch, fake: Batch) -> torch.Tensor:
-        return 0.5 * ((d(real.images) - 1).square().mean() + d(fake.images).square().mean())
+        r, f = discriminate(d, real.images, fake.images)
+        return 0.5 * ((r - 1).square().mean() + f.square().mean())
 
     def g_loss(self, d: Discriminator, fake: Batch) -> torch.Tensor:
         return 0.5 * (d(fake.images) - 1).square().mean()

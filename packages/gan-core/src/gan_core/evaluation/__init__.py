@@ -1,0 +1,1 @@
+"""Evaluation: the feature network, feature extraction, and the metrics' math."""

@@ -1,0 +1,126 @@
+"""``gan eval``: generated images (from a run, a folder of PNGs or an .npz) against real ones."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import torch
+from PIL import Image, UnidentifiedImageError
+
+from ..assembly import Chosen, choose
+from ..builtin.datasets import IMAGE_SUFFIXES
+from ..components import FeatureSet, Metric
+from ..errors import GanError
+from ..registry import get_registry
+from .features import FeatureExtractor, extract, make_extractor, reference_features
+
+
+@dataclass
+class Protocol:
+    """What is compared with what: the choices that make two evaluations comparable."""
+
+    n: int = 10_000
+    ref: str = "test"
+    features: str | None = None  # None: the dataset's own shipped network
+    dataset: str = "mnist"
+    dataset_options: dict[str, Any] = field(default_factory=dict)
+    metrics: tuple[str, ...] = ()  # empty: every installed metric
+    data_dir: str | None = None
+
+
+class Evaluator:
+    """Holds the feature network and the real features, so repeated evaluations (during training) are cheap."""
+
+    def __init__(self, protocol: Protocol, device: torch.device) -> None:
+        registry = get_registry()
+        names = protocol.metrics or tuple(registry.names("metric"))
+        self.metrics: list[Metric] = []
+        for name in names:
+            chosen: Chosen = choose(registry, "metric", name, None)
+            self.metrics.append(chosen.entry.cls(chosen.options))  # type: ignore[call-arg]
+        options = {k: v for k, v in protocol.dataset_options.items() if k != "limit"}  # the reference is never cut
+        dataset_choice = choose(registry, "dataset", protocol.dataset, options)
+        self.dataset = dataset_choice.entry.cls(dataset_choice.options)  # type: ignore[call-arg]
+        self.protocol = protocol
+        self.extractor: FeatureExtractor = make_extractor(protocol.features or protocol.dataset, device)
+        self._reference: FeatureSet | None = None
+        if not self.metrics:
+            raise GanError("no metric is installed; gan-core's built-in metrics were disabled")
+
+    @property
+    def reference(self) -> FeatureSet:
+        if self._reference is None:
+            p = self.protocol
+            self._reference = reference_features(self.extractor, self.dataset, p.ref, p.n, p.data_dir)
+        return self._reference
+
+    def evaluate(self, images: torch.Tensor, what: str = "the generated images") -> dict[str, float]:
+        """Every metric on uint8 images (N, C, H, W)."""
+        if len(images) < 10:
+            raise GanError(f"{what} are only {len(images)} images; metrics need at least 10 (use --n 10000)")
+        self.extractor.check(tuple(images.shape[1:]), what)
+        fake = extract(self.extractor, images)
+        values: dict[str, float] = {}
+        for metric in self.metrics:
+            if metric.needs_classes and fake.probs is None:
+                continue
+            values.update(metric.compute(self.reference, fake))
+        return values
+
+    def directions(self) -> dict[str, bool]:
+        """Each metric's headline name and whether higher is better."""
+        return {m.name: m.higher_is_better for m in self.metrics}
+
+    def describe(self) -> dict[str, Any]:
+        p = self.protocol
+        return {
+            "n_reference": len(self.reference),
+            "ref": f"{p.dataset} {p.ref}",
+            "features": {"name": self.extractor.name, "sha256": self.extractor.digest, "about": self.extractor.description},
+            "directions": {name: "higher" if up else "lower" for name, up in self.directions().items()},
+        }
+
+
+def read_image_folder(folder: Path, limit: int) -> torch.Tensor:
+    """uint8 (N, C, H, W) images from a folder of image files, sorted by name."""
+    files = sorted(p for p in folder.iterdir() if p.suffix.lower() in IMAGE_SUFFIXES)[:limit]
+    if not files:
+        raise GanError(f"{folder} holds no images ({', '.join(IMAGE_SUFFIXES)}); pass a folder written by gan sample")
+    arrays = []
+    for path in files:
+        try:
+            with Image.open(path) as image:
+                array = np.asarray(image.convert("L") if image.mode in ("L", "LA", "P", "I;16", "1") else image.convert("RGB"))
+        except (OSError, UnidentifiedImageError) as exc:
+            raise GanError(f"{path} is not a readable image ({exc}); remove it from the folder") from exc
+        arrays.append(array if array.ndim == 3 else array[..., None])
+    shapes = {a.shape for a in arrays}
+    if len(shapes) > 1:
+        raise GanError(f"the images in {folder} differ in size or channels ({sorted(shapes)[:2]}); they must all match")
+    return torch.from_numpy(np.stack(arrays)).permute(0, 3, 1, 2).contiguous()
+
+
+def read_npz(path: Path, limit: int) -> torch.Tensor:
+    """uint8 (N, C, H, W) images from an .npz: key 'images' (else the first array), NHWC, NCHW or NHW."""
+    try:
+        with np.load(path) as archive:
+            key = "images" if "images" in archive.files else archive.files[0]
+            array = archive[key][:limit]
+    except (OSError, ValueError, IndexError) as exc:
+        raise GanError(f"{path} is not a readable .npz file ({exc})") from exc
+    if array.dtype != np.uint8:
+        if np.issubdtype(array.dtype, np.floating) and array.min() >= 0 and array.max() <= 1:
+            array = (array * 255).round().astype(np.uint8)
+        else:
+            raise GanError(f"{path}: images must be uint8 or floats in [0, 1], not {array.dtype}")
+    if array.ndim == 3:
+        array = array[:, None]
+    elif array.ndim == 4 and array.shape[-1] in (1, 3) and array.shape[1] not in (1, 3):
+        array = array.transpose(0, 3, 1, 2)
+    if array.ndim != 4:
+        raise GanError(f"{path}: expected images of shape (N, H, W, C), (N, C, H, W) or (N, H, W), not {array.shape}")
+    return torch.from_numpy(np.ascontiguousarray(array))
+
