@@ -90,3 +90,33 @@ def test_unknown_config_keys_are_refused(in_tmp):
 def test_debug_shows_the_traceback(in_tmp):
     result = run_cli(["--debug", "train", "--loss", "nope", "--steps", "1"])
     assert result.exit_code == 2 and "Traceback" in result.output
+
+
+def test_impossible_combination_is_refused_before_anything_is_written(in_tmp):
+    """A prior that needs labels, with a folder of unlabelled images."""
+    import types
+
+    from PIL import Image
+
+    from gan_core import Latent, Prior, hookimpl
+    from gan_core.testing import plugin_registered
+
+    class NeedsLabels(Prior):
+        """Needs labels (a test double)."""
+
+        name = "needs-labels"
+        requires = {"labels": "component k stands for class k"}
+
+        def sample(self, n, *, component=None):
+            return Latent(torch.zeros(n, self.latent_dim))
+
+    plugin = types.SimpleNamespace(register_priors=hookimpl(lambda register: register(NeedsLabels)))
+    (in_tmp / "imgs").mkdir()
+    for i in range(4):
+        Image.new("L", (28, 28), i).save(in_tmp / "imgs" / f"{i}.png")
+    with plugin_registered(plugin):
+        text = refused(["train", "--prior", "needs-labels", "--dataset", "folder", "-o", f"dataset.path={in_tmp / 'imgs'}",
+                        "--batch-size", "2", "--steps", "1", "--out", "run"],
+                       "prior 'needs-labels' needs labelled data (component k stands for class k)",
+                       "dataset 'folder' has no labels")
+    assert not (in_tmp / "run").exists()

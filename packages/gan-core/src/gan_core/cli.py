@@ -71,8 +71,7 @@ def user_errors(func: Callable[..., Any]) -> Callable[..., Any]:
 def main_callback(
     debug: Annotated[bool, typer.Option("--debug", help="Show tracebacks for errors.")] = False,
 ) -> None:
-    if debug:
-        _debug["on"] = True
+    _debug["on"] = debug or bool(os.environ.get("GAN_DEBUG"))
 
 
 class Device(str, Enum):

@@ -101,130 +101,146 @@ def train(
     console: Console | None = None,
 ) -> Path:
     """Train (or continue) one run and return its directory."""
-    console = console or Console(stderr=True)
-    previous = read_run(resume) if resume else None
-    registry = get_registry()
-    names = {"dataset": config.dataset, "prior": config.prior, "architecture": config.arch, "loss": config.loss, "sampler": config.sampler}
-    chosen = {kind: choose(registry, kind, names[kind], config.options.get(kind)) for kind in KINDS}
-    device = resolve_device(config.device)
-    out = resume if resume else _output_path(config)
-    init = read_run(init_from) if init_from else None
+    session = TrainingSession(config, resume, init_from, console or Console(stderr=True))
+    return session.run()
 
-    parts = instantiate(chosen, config.latent_dim)
-    data = load_data(parts.dataset, config.data_dir)  # type: ignore[arg-type]
-    check_combination(Combination(parts.prior, parts.loss, parts.architecture, parts.dataset, data))  # type: ignore[arg-type]
-    optim = resolve_optim(config, parts.loss.defaults())
-    steps_per_epoch = len(data) // (config.batch_size * optim.d_steps)
-    if steps_per_epoch < 1:
-        raise GanError(
-            f"the dataset has {len(data)} images, fewer than one step needs "
-            f"({config.batch_size} x {optim.d_steps} D steps); lower --batch-size"
+
+class TrainingSession:
+    """One `gan train` call: everything checked and built in ``__init__``, files written in ``run``."""
+
+    def __init__(self, config: TrainConfig, resume: Path | None, init_from: Path | None, console: Console) -> None:
+        self.config, self.console = config, console
+        previous = read_run(resume) if resume else None
+        registry = get_registry()
+        names = {"dataset": config.dataset, "prior": config.prior, "architecture": config.arch, "loss": config.loss,
+                 "sampler": config.sampler}
+        chosen = {kind: choose(registry, kind, names[kind], config.options.get(kind)) for kind in KINDS}
+        self.device = device = resolve_device(config.device)
+        out = resume if resume else _output_path(config)
+        if init_from:
+            read_run(init_from)
+
+        parts = instantiate(chosen, config.latent_dim)
+        data = load_data(parts.dataset, config.data_dir)  # type: ignore[arg-type]
+        check_combination(Combination(parts.prior, parts.loss, parts.architecture, parts.dataset, data))  # type: ignore[arg-type]
+        optim = resolve_optim(config, parts.loss.defaults())
+        self.steps_per_epoch = len(data) // (config.batch_size * optim.d_steps)
+        if self.steps_per_epoch < 1:
+            raise GanError(
+                f"the dataset has {len(data)} images, fewer than one step needs "
+                f"({config.batch_size} x {optim.d_steps} D steps); lower --batch-size"
+            )
+        self.total = config.steps if config.steps else config.epochs * self.steps_per_epoch
+        if previous and self.total <= previous["checkpoint"]["step"]:
+            raise GanError(
+                f"{resume} already reached step {previous['checkpoint']['step']} of {self.total}; "
+                "pass a larger --epochs or --steps to train it further"
+            )
+        self.evaluator = _evaluator(config, chosen["dataset"], device)
+
+        torch.manual_seed(config.seed)
+        self.generator, self.discriminator = build_networks(parts, network_spec(parts, data.shape), device)
+        self.prior = parts.prior.to(device)
+        self.fixed: Latent = self.prior.sample(GRID_SIZE)  # the same codes for every sample grid of the run
+        if init_from:
+            _init_networks(init_from, self.generator, self.discriminator)
+        params_g = list(self.generator.parameters()) + list(self.prior.parameters())
+        self.opt_g = make_optimizer(optim.optimizer, params_g, optim.lr_g, optim.betas)
+        self.opt_d = make_optimizer(optim.optimizer, list(self.discriminator.parameters()), optim.lr_d, optim.betas)
+        self.state = TrainState()
+        if previous is not None:
+            self.fixed = _restore(resume, previous, self, device)  # type: ignore[arg-type]
+
+        schedule = Schedule(config.batch_size, optim.d_steps, self.total, self.steps_per_epoch, config.log_every,
+                            config.checkpoint_every)
+        self.run_info = _run_info(config, chosen, optim, data, self.total, self.steps_per_epoch, device, init_from,
+                                  previous, out)
+        self.best: dict[str, Any] = dict((previous or {}).get("best") or {})
+        self.writer = RunWriter(out, existing=previous is not None)
+        self.trainer = Trainer(
+            self.generator, self.discriminator, self.prior, parts.loss, data.to(device), self.opt_g, self.opt_d,
+            schedule, self.state, checkpoint=self.checkpoint, log=self.writer.log, on_epoch_end=self.on_epoch_end,
         )
-    total = config.steps if config.steps else config.epochs * steps_per_epoch
-    if previous and total <= previous["checkpoint"]["step"]:
-        raise GanError(
-            f"{resume} already reached step {previous['checkpoint']['step']} of {total}; "
-            "pass a larger --epochs or --steps to train it further"
-        )
 
-    evaluator = _evaluator(config, chosen["dataset"], device)
-
-    torch.manual_seed(config.seed)
-    spec = network_spec(parts, data.shape)
-    generator, discriminator = build_networks(parts, spec, device)
-    prior = parts.prior.to(device)
-    fixed: Latent = prior.sample(GRID_SIZE)  # the same codes for every sample grid of the run
-    if init is not None:
-        _init_networks(init_from, generator, discriminator)  # type: ignore[arg-type]
-
-    params_g = list(generator.parameters()) + list(prior.parameters())
-    opt_g = make_optimizer(optim.optimizer, params_g, optim.lr_g, optim.betas)
-    opt_d = make_optimizer(optim.optimizer, list(discriminator.parameters()), optim.lr_d, optim.betas)
-    state = TrainState()
-    if previous is not None:
-        fixed = _restore(resume, previous, generator, discriminator, prior, opt_g, opt_d, state, device)  # type: ignore[arg-type]
-
-    schedule = Schedule(config.batch_size, optim.d_steps, total, steps_per_epoch, config.log_every, config.checkpoint_every)
-    run_info = _run_info(config, chosen, optim, data, total, steps_per_epoch, device, init_from, previous, out)
-    writer = RunWriter(out, existing=previous is not None)
-
-    def checkpoint(step: int) -> None:
-        weights = {
-            **prefixed("generator", generator.state_dict()),
-            **prefixed("discriminator", discriminator.state_dict()),
-            **prefixed("prior", prior.state_dict()),
+    def model_weights(self) -> dict[str, torch.Tensor]:
+        return {
+            **prefixed("generator", self.generator.state_dict()),
+            **prefixed("discriminator", self.discriminator.state_dict()),
+            **prefixed("prior", self.prior.state_dict()),
         }
-        tensors_g, info_g = optimizer_tensors("opt_g", opt_g)
-        tensors_d, info_d = optimizer_tensors("opt_d", opt_d)
-        trainer_state = {"trainer.rng_cpu": torch.get_rng_state(), "trainer.fixed_z": fixed.z}
-        if device.type == "cuda":
-            trainer_state["trainer.rng_cuda"] = torch.cuda.get_rng_state(device)
-        if state.order is not None:
-            trainer_state["trainer.order"] = state.order
-        if fixed.labels is not None:
-            trainer_state["trainer.fixed_labels"] = fixed.labels
-        run_info["checkpoint"] = {"step": step, "epoch": round(step / steps_per_epoch, 4)}
-        run_info["status"] = "finished" if step >= total else ("interrupted" if trainer.stop_requested else "running")
-        run_info["updated"] = _now()
-        writer.save_checkpoint(
-            step, weights, {**tensors_g, **tensors_d, **trainer_state}, {"opt_g": info_g, "opt_d": info_d}, run_info
+
+    def checkpoint(self, step: int) -> None:
+        tensors_g, info_g = optimizer_tensors("opt_g", self.opt_g)
+        tensors_d, info_d = optimizer_tensors("opt_d", self.opt_d)
+        trainer_state = {"trainer.rng_cpu": torch.get_rng_state(), "trainer.fixed_z": self.fixed.z}
+        if self.device.type == "cuda":
+            trainer_state["trainer.rng_cuda"] = torch.cuda.get_rng_state(self.device)
+        if self.state.order is not None:
+            trainer_state["trainer.order"] = self.state.order
+        if self.fixed.labels is not None:
+            trainer_state["trainer.fixed_labels"] = self.fixed.labels
+        info = self.run_info
+        info["checkpoint"] = {"step": step, "epoch": round(step / self.steps_per_epoch, 4)}
+        info["status"] = "finished" if step >= self.total else ("interrupted" if self.trainer.stop_requested else "running")
+        info["updated"] = _now()
+        self.writer.save_checkpoint(
+            step, self.model_weights(), {**tensors_g, **tensors_d, **trainer_state}, {"opt_g": info_g, "opt_d": info_d},
+            info,
         )
 
-    def write_grid(name: str) -> None:
-        generator.eval()
+    def write_grid(self, name: str) -> None:
+        self.generator.eval()
         with torch.no_grad():
-            images = generator(fixed.z)
-        generator.train()
-        save_grid(images, writer.path / "samples" / f"{name}.png")
+            images = self.generator(self.fixed.z)
+        self.generator.train()
+        save_grid(images, self.writer.path / "samples" / f"{name}.png")
 
-    best = dict((previous or {}).get("best") or {})
-
-    def on_epoch_end(epoch: int) -> None:
-        write_grid(f"epoch-{epoch:04d}")
-        if evaluator is None or epoch % config.eval_every:
+    def on_epoch_end(self, epoch: int) -> None:
+        self.write_grid(f"epoch-{epoch:04d}")
+        config = self.config
+        if self.evaluator is None or epoch % config.eval_every:
             return
-        values = _evaluate_generator(evaluator, generator, prior, config.eval_n, config.seed + epoch)
-        writer.log({"step": state.step, "epoch": epoch, "eval": values})
-        console.print(f"epoch {epoch}: " + ", ".join(f"{k} {v:.4f}" for k, v in values.items()))
+        values = _evaluate_generator(self.evaluator, self.generator, self.prior, config.eval_n, config.seed + epoch)
+        self.writer.log({"step": self.state.step, "epoch": epoch, "eval": values})
+        self.console.print(f"epoch {epoch}: " + ", ".join(f"{k} {v:.4f}" for k, v in values.items()))
         if config.keep_best:
-            value = values[config.keep_best]
-            higher = evaluator.directions()[config.keep_best]
-            if not best or (value > best["value"] if higher else value < best["value"]):
-                best.update(metric=config.keep_best, value=value, step=state.step, epoch=epoch)
-                run_info["best"] = dict(best)
-                weights = {
-                    **prefixed("generator", generator.state_dict()),
-                    **prefixed("discriminator", discriminator.state_dict()),
-                    **prefixed("prior", prior.state_dict()),
-                }
-                best_info = {**run_info, "status": "best", "checkpoint": {"step": state.step, "epoch": float(epoch)}}
-                writer.save_best(state.step, weights, best_info)
+            self.keep_if_best(config.keep_best, values[config.keep_best], epoch)
 
-    trainer = Trainer(
-        generator, discriminator, prior, parts.loss, data.to(device), opt_g, opt_d, schedule, state,
-        checkpoint=checkpoint, log=writer.log, on_epoch_end=on_epoch_end,
-    )
-    try:
-        with _progress(console) as progress:
-            task = progress.add_task("training", total=total, completed=state.step, losses="")
+    def keep_if_best(self, metric: str, value: float, epoch: int) -> None:
+        higher = self.evaluator.directions()[metric]  # type: ignore[union-attr]
+        best = self.best
+        if best and (value <= best["value"] if higher else value >= best["value"]):
+            return
+        best.update(metric=metric, value=value, step=self.state.step, epoch=epoch)
+        self.run_info["best"] = dict(best)
+        best_info = {**self.run_info, "status": "best", "checkpoint": {"step": self.state.step, "epoch": float(epoch)}}
+        self.writer.save_best(self.state.step, self.model_weights(), best_info)
 
-            def on_progress(step: int, record: dict[str, Any]) -> None:
-                progress.update(
-                    task,
-                    completed=step,
-                    description=f"epoch {record['epoch']:.2f}",
-                    losses=f"D {record['d_loss']:.3f}  G {record['g_loss']:.3f}  {record['images_per_s']:,.0f} img/s",
-                )
+    def run(self) -> Path:
+        state, writer = self.state, self.writer
+        try:
+            with _progress(self.console) as progress:
+                task = progress.add_task("training", total=self.total, completed=state.step, losses="")
 
-            trainer.run(on_progress)
-    except StopRequested:
-        console.print(f"Interrupted: checkpoint saved at step {state.step} in {writer.path}; continue with --resume {writer.path}")
-        raise
-    finally:
-        writer.discard_if_uncommitted()
-    if state.step % steps_per_epoch:  # a run that ends mid-epoch still shows its last samples
-        write_grid(f"step-{state.step:07d}")
-    return writer.path
+                def on_progress(step: int, record: dict[str, Any]) -> None:
+                    progress.update(
+                        task,
+                        completed=step,
+                        description=f"epoch {record['epoch']:.2f}",
+                        losses=f"D {record['d_loss']:.3f}  G {record['g_loss']:.3f}  {record['images_per_s']:,.0f} img/s",
+                    )
+
+                self.trainer.run(on_progress)
+        except StopRequested:
+            self.console.print(
+                f"Interrupted: checkpoint saved at step {state.step} in {writer.path}; continue with --resume {writer.path}"
+            )
+            raise
+        finally:
+            writer.discard_if_uncommitted()
+        if state.step % self.steps_per_epoch:  # a run that ends mid-epoch still shows its last samples
+            self.write_grid(f"step-{state.step:07d}")
+        return writer.path
 
 
 def _evaluator(config: TrainConfig, dataset: Chosen, device: torch.device):
@@ -297,20 +313,20 @@ def _init_networks(source: Path, generator: torch.nn.Module, discriminator: torc
     load_module_state(discriminator, "discriminator", prefixed("discriminator", d_state), source)
 
 
-def _restore(run: Path, info: dict[str, Any], generator, discriminator, prior, opt_g, opt_d, state: TrainState, device) -> Latent:
+def _restore(run: Path, info: dict[str, Any], session: TrainingSession, device: torch.device) -> Latent:
+    """Load weights, optimisers and trainer state of ``run`` into ``session``; return the grid codes."""
     step = info["checkpoint"]["step"]
     weights, meta_w = load_tensors(run / WEIGHTS_FILE)
     optim, meta_o = load_tensors(run / OPTIM_FILE)
     check_step(run / WEIGHTS_FILE, meta_w, step)
     check_step(run / OPTIM_FILE, meta_o, step)
-    load_module_state(generator, "generator", weights, run)
-    load_module_state(discriminator, "discriminator", weights, run)
-    load_module_state(prior, "prior", weights, run)
+    for name in ("generator", "discriminator", "prior"):
+        load_module_state(getattr(session, name), name, weights, run)
     optim_info = json.loads(meta_o.get("gan.optim", "{}"))
-    load_optimizer(opt_g, "opt_g", optim, optim_info["opt_g"])
-    load_optimizer(opt_d, "opt_d", optim, optim_info["opt_d"])
-    state.step = step
-    state.order = optim["trainer.order"].to(device) if "trainer.order" in optim else None
+    load_optimizer(session.opt_g, "opt_g", optim, optim_info["opt_g"])
+    load_optimizer(session.opt_d, "opt_d", optim, optim_info["opt_d"])
+    session.state.step = step
+    session.state.order = optim["trainer.order"].to(device) if "trainer.order" in optim else None
     torch.set_rng_state(optim["trainer.rng_cpu"])
     if device.type == "cuda" and "trainer.rng_cuda" in optim:
         torch.cuda.set_rng_state(optim["trainer.rng_cuda"], device)
