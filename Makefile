@@ -1,4 +1,4 @@
-# Two entry points: `make demo` (install, train, sample) and `make test`.
+# Two entry points: `make demo` (install, train, sample, evaluate) and `make test`.
 PYTHON ?= python3
 VENV ?= .venv
 BIN := $(VENV)/bin
@@ -28,6 +28,7 @@ demo: install
 	rm -rf $(DEMO_RUN) samples/vanilla samples/vanilla.png
 	$(BIN)/gan train --prior normal --loss vanilla --arch mlp --dataset mnist --epochs $(DEMO_EPOCHS) --batch-size 64 --seed 0 --out $(DEMO_RUN)
 	$(BIN)/gan sample $(DEMO_RUN) --n 10000 --out samples/vanilla --grid samples/vanilla.png
+	$(BIN)/gan eval $(DEMO_RUN)
 
 test: install-test
 	$(BIN)/python -m pytest -q

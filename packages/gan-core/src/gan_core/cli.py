@@ -162,6 +162,7 @@ def sample(
     sampler: Annotated[Optional[str], typer.Option(help="Sampler plugin. [default: the run's]")] = None,
     option: Annotated[Optional[list[str]], typer.Option("-o", "--option", help="Sampler option sampler.KEY=VALUE.")] = None,
     class_: Annotated[Optional[int], typer.Option("--class", help="Draw only from this prior component / class.")] = None,
+    sigma_scale: Annotated[float, typer.Option(min=0.0, help="Scale the prior's spread around each mode (below 1: fidelity over diversity).")] = 1.0,
     seed: Annotated[int, typer.Option(help="Random seed.")] = 0,
     batch_size: Annotated[int, typer.Option(min=1, help="Images generated per batch.")] = 1000,
     max_proposals: Annotated[Optional[int], typer.Option(min=1, help="Give up after this many candidates (rejection samplers).")] = None,
@@ -188,6 +189,7 @@ def sample(
         raise GanError("gan sample takes only sampler options (-o sampler.KEY=VALUE)")
     loaded = load_run(run, resolve_device(device))
     check_component(loaded, class_)
+    loaded.model.prior.spread = sigma_scale
     chosen_sampler = prepare_sampler(loaded, sampler, options.get("sampler"), str(data_dir) if data_dir else None, err)
     torch.manual_seed(seed)
     started = time.perf_counter()
@@ -299,6 +301,30 @@ def eval_(
     stdout.print(table)
     if is_run:
         stdout.print(f"sampler '{report['sampler']}', acceptance {report['acceptance']:.3f}; written to {target / 'eval.json'}")
+
+
+@app.command()
+@user_errors
+def inspect(
+    run: Annotated[Path, typer.Argument(help="Run directory written by gan train.")],
+    as_json: Annotated[bool, typer.Option("--json", help="Print JSON instead of text.")] = False,
+) -> None:
+    """Show what a run is made of and what its components learned (a learned prior's means and scales...)."""
+    import json
+
+    from .sampling import describe_run
+
+    report = describe_run(run)
+    if as_json:
+        print(json.dumps(report, indent=2))
+        return
+    for section, values in report.items():
+        table = Table(title=section, show_header=False, title_justify="left")
+        table.add_column("key", style="bold")
+        table.add_column("value")
+        for key, value in values.items():
+            table.add_row(escape(str(key)), escape(json.dumps(value) if not isinstance(value, str) else value))
+        stdout.print(table)
 
 
 @plugins_app.callback()

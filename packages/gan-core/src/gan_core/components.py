@@ -56,6 +56,10 @@ class Component:
         default accepts everything.
         """
 
+    def describe(self) -> dict[str, Any]:
+        """What this component holds or learned, for ``gan inspect`` (name: JSON-able value)."""
+        return {}
+
 
 # --------------------------------------------------------------------------- data
 
@@ -118,6 +122,9 @@ class Prior(Component, nn.Module):
     kind = "prior"
     #: number of components ``gan sample --class k`` can pick from (None: not a mixture)
     num_components: int | None = None
+    #: multiplies the spread around each mode when sampling (``gan sample --sigma-scale``):
+    #: below 1 trades diversity for fidelity. Always 1 during training.
+    spread: float = 1.0
 
     def __init__(self, options: Any, latent_dim: int) -> None:
         nn.Module.__init__(self)
@@ -137,10 +144,6 @@ class Prior(Component, nn.Module):
 
     def sample(self, n: int, *, component: int | None = None) -> Latent:
         raise NotImplementedError
-
-    def describe(self) -> dict[str, Any]:
-        """What this prior learned or holds, for inspection commands."""
-        return {}
 
 
 # --------------------------------------------------------------------------- networks

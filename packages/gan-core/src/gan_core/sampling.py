@@ -110,6 +110,44 @@ def save_sampler(run: LoadedRun, sampler: Sampler, prefix: str, record: dict[str
     run.weights = weights
 
 
+def describe_run(path: Path) -> dict[str, dict[str, Any]]:
+    """Sections for ``gan inspect``: the run itself, then what each component says about itself."""
+    run = load_run(path, torch.device("cpu"))
+    info = run.info
+    report: dict[str, dict[str, Any]] = {
+        "run": {
+            "status": info["status"],
+            "step": info["checkpoint"]["step"],
+            "epoch": info["checkpoint"]["epoch"],
+            "data": f"{info['data']['dataset']} {info['data']['shape']} x {info['data']['num_images']}",
+            **{f"best {k}": v for k, v in (info.get("best") or {}).items()},
+            **{f"eval {k}": v for k, v in _last_eval(path).items()},
+        }
+    }
+    parts = {"prior": run.parts.prior, "loss": run.parts.loss, "architecture": run.parts.architecture}
+    for kind, part in parts.items():
+        record = info["components"][kind]
+        report[f"{kind} '{record['name']}' ({record['package']} {record['version']})"] = {
+            **{f"option {k}": v for k, v in record["options"].items()},
+            **part.describe(),
+        }
+    for name, record in (info.get("samplers") or {}).items():
+        report[f"sampler '{name}' (fitted)"] = {f"option {k}": v for k, v in record["options"].items()}
+    return report
+
+
+def _last_eval(path: Path) -> dict[str, Any]:
+    import json
+
+    file = path / "eval.json"
+    if not file.is_file():
+        return {}
+    try:
+        return {k: round(v, 4) for k, v in json.loads(file.read_text())["metrics"].items()}
+    except (ValueError, KeyError, AttributeError):
+        return {}
+
+
 def check_component(run: LoadedRun, component: int | None) -> None:
     if component is None:
         return

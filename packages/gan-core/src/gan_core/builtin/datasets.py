@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 from typing import ClassVar
@@ -35,15 +36,22 @@ class IDXDataset(Dataset):
         prefix = "train" if request.split == "train" else "t10k"
         names = [f"{prefix}-images-idx3-ubyte", f"{prefix}-labels-idx1-ubyte"]
         files = find_files(self.name, names, request, layouts=self.layouts, mirrors=self.mirrors)
-        images, labels = read_idx(files[names[0]]), read_idx(files[names[1]])
-        if images.ndim != 3 or labels.ndim != 1 or len(images) != len(labels):
-            raise GanError(
-                f"{files[names[0]]} and {files[names[1]]} do not match "
-                f"({tuple(images.shape)} images, {tuple(labels.shape)} labels); replace them"
-            )
+        image_file, label_file = files[names[0]], files[names[1]]
+        images, labels = read_idx(image_file), read_idx(label_file)
+        self._check_pair(images, labels, image_file, label_file)
         if self.options.limit:
             images, labels = images[: self.options.limit], labels[: self.options.limit]
-        return ImageData(images.unsqueeze(1).contiguous(), labels.long(), self.num_classes, str(files[names[0]].parent))
+        return ImageData(images.unsqueeze(1).contiguous(), labels.long(), self.num_classes, str(image_file.parent))
+
+    def _check_pair(self, images: torch.Tensor, labels: torch.Tensor, image_file: Path, label_file: Path) -> None:
+        """Refuse files that parse but cannot belong together, before they reach training."""
+        if images.ndim != 3 or labels.ndim != 1 or len(images) != len(labels):
+            problem = f"{tuple(images.shape)} images, {tuple(labels.shape)} labels"
+        elif len(labels) and not 0 <= int(labels.min()) <= int(labels.max()) < self.num_classes:
+            problem = f"labels outside 0..{self.num_classes - 1}"
+        else:
+            return
+        raise GanError(f"{image_file} and {label_file} do not match ({problem}); replace them with a matching pair")
 
 
 class MNIST(IDXDataset):
@@ -80,46 +88,69 @@ class ImageFolder(Dataset):
     Options = FolderOptions
 
     def load(self, request: DataRequest) -> ImageData:
-        o = self.options
-        if not o.path:
-            raise GanError("the folder dataset needs a path: add -o dataset.path=DIR")
-        root = Path(o.path).expanduser()
-        if not root.is_dir():
-            raise GanError(f"{root} is not a folder; point -o dataset.path at a folder of images")
-        files = sorted(p for p in root.rglob("*") if p.suffix.lower() in IMAGE_SUFFIXES and p.is_file())
-        if o.limit:
-            files = files[: o.limit]
+        """Read every image under ``path`` (the split is ignored: a folder has one)."""
+        root = self._root()
+        files = image_files(root)
         if not files:
             raise GanError(
                 f"{root} holds no images ({', '.join(IMAGE_SUFFIXES)}); point -o dataset.path at a folder of images"
             )
-        images = np.stack([self._read(path) for path in files])
-        if images.ndim == 3:
-            images = images[:, None]
-        else:
-            images = images.transpose(0, 3, 1, 2)
+        # Classes come from the whole tree so that ``limit`` never renumbers them.
         labels, num_classes = _labels_from_subfolders(root, files)
+        if self.options.limit:
+            files = files[: self.options.limit]
+            labels = None if labels is None else labels[: self.options.limit]
+        arrays = [self._read(path) for path in files]
+        _check_same_size(arrays, files)
+        images = np.stack(arrays)
+        images = images[:, None] if images.ndim == 3 else images.transpose(0, 3, 1, 2)
         return ImageData(torch.from_numpy(np.ascontiguousarray(images)), labels, num_classes, str(root))
 
+    def _root(self) -> Path:
+        if not self.options.path:
+            raise GanError("the folder dataset needs a path: add -o dataset.path=DIR")
+        root = Path(self.options.path).expanduser()
+        if not root.is_dir():
+            raise GanError(f"{root} is not a folder; point -o dataset.path at a folder of images")
+        return root
+
     def _read(self, path: Path) -> np.ndarray:
+        """One image as uint8 (H, W) or (H, W, 3), converted and resized as the options say."""
         o = self.options
         try:
             with Image.open(path) as image:
                 image = image.convert("L" if o.channels == 1 else "RGB")
                 if o.size:
                     image = image.resize((o.size, o.size), Image.Resampling.BILINEAR)
-                array = np.asarray(image, dtype=np.uint8)
-        except (OSError, UnidentifiedImageError) as exc:
+                return np.asarray(image, dtype=np.uint8)
+        except (OSError, UnidentifiedImageError, ValueError) as exc:
             raise GanError(f"{path} is not a readable image ({exc}); remove it from the folder") from exc
-        first = getattr(self, "_first_shape", None)
-        if first is None:
-            self._first_shape = (array.shape, path)
-        elif first[0] != array.shape:
+
+
+def image_files(root: Path) -> list[Path]:
+    """Image files under ``root`` in sorted order, so runs see the same data in the same order.
+
+    Hidden files and folders are skipped: they are editor or OS leftovers
+    (``.ipynb_checkpoints``, macOS ``._name.png``), not training data.
+    """
+    return sorted(
+        path
+        for path in root.rglob("*")
+        if path.suffix.lower() in IMAGE_SUFFIXES
+        and not any(part.startswith(".") for part in path.relative_to(root).parts)
+        and path.is_file()
+    )
+
+
+def _check_same_size(arrays: list[np.ndarray], files: list[Path]) -> None:
+    """Without ``size`` the images must already agree, since a dataset has one shape."""
+    first = arrays[0].shape
+    for array, path in zip(arrays, files):
+        if array.shape != first:
             raise GanError(
-                f"images differ in size ({first[1].name} is {first[0][1]}x{first[0][0]}, {path.name} is "
+                f"images differ in size ({files[0].name} is {first[1]}x{first[0]}, {path.name} is "
                 f"{array.shape[1]}x{array.shape[0]}); resize them all with -o dataset.size=N"
             )
-        return array
 
 
 def _labels_from_subfolders(root: Path, files: list[Path]) -> tuple[torch.Tensor | None, int | None]:
@@ -133,7 +164,7 @@ def _labels_from_subfolders(root: Path, files: list[Path]) -> tuple[torch.Tensor
 
 
 @hookimpl
-def register_datasets(register) -> None:
+def register_datasets(register: Callable[[type[Dataset]], None]) -> None:
     register(MNIST)
     register(FashionMNIST)
     register(ImageFolder)

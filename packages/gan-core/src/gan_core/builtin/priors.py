@@ -23,7 +23,7 @@ class NormalPrior(Prior):
     Options = NormalOptions
 
     def sample(self, n: int, *, component: int | None = None) -> Latent:
-        return Latent(torch.randn(n, self.latent_dim, device=self.device) * self.options.std)
+        return Latent(torch.randn(n, self.latent_dim, device=self.device) * (self.options.std * self.spread))
 
 
 @dataclass(frozen=True)
@@ -44,7 +44,8 @@ class UniformPrior(Prior):
 
     def sample(self, n: int, *, component: int | None = None) -> Latent:
         low, high = self.options.low, self.options.high
-        return Latent(torch.rand(n, self.latent_dim, device=self.device) * (high - low) + low)
+        centre, width = (low + high) / 2, (high - low) * self.spread
+        return Latent((torch.rand(n, self.latent_dim, device=self.device) - 0.5) * width + centre)
 
 
 @hookimpl

@@ -7,6 +7,7 @@ download (the test suite sets it).
 
 from __future__ import annotations
 
+import http.client
 import os
 import tempfile
 import urllib.request
@@ -22,6 +23,7 @@ from .idx import read_idx
 
 
 def cache_dir(dataset: str) -> Path:
+    """Where downloads go, so one download serves every later run (XDG, like other tools)."""
     base = Path(os.environ.get("XDG_CACHE_HOME") or Path.home() / ".cache")
     return base / "gan" / "datasets" / dataset
 
@@ -40,7 +42,7 @@ def candidate_dirs(dataset: str, request: DataRequest, layouts: Sequence[str]) -
     if os.environ.get("GAN_DATA_DIR"):
         dirs += _subfolders(Path(os.environ["GAN_DATA_DIR"]), dataset, layouts)
     dirs += [cache_dir(dataset), Path("/usr/share/datasets") / dataset]
-    return dirs
+    return list(dict.fromkeys(dirs))
 
 
 def _subfolders(root: Path, dataset: str, layouts: Sequence[str]) -> list[Path]:
@@ -48,6 +50,7 @@ def _subfolders(root: Path, dataset: str, layouts: Sequence[str]) -> list[Path]:
 
 
 def find_file(folder: Path, name: str) -> Path | None:
+    """``name.gz`` or ``name`` in ``folder``: mirrors ship gzipped, torchvision keeps both."""
     for candidate in (folder / f"{name}.gz", folder / name):
         if candidate.is_file():
             return candidate
@@ -62,23 +65,39 @@ def find_files(
     layouts: Sequence[str] = (),
     mirrors: Sequence[str] = (),
 ) -> dict[str, Path]:
-    """Paths of all ``names`` (each ``.gz`` or not) from the first folder holding them all."""
+    """Paths of all ``names`` (each ``.gz`` or not) from the first folder holding them all.
+
+    A folder must hold every file: mixing a train set from one copy with
+    labels from another could pair images with the wrong labels. Only when
+    no folder has them all are they downloaded, and only if allowed.
+    """
     searched = candidate_dirs(dataset, request, layouts)
     for folder in searched:
         found = {name: find_file(folder, name) for name in names}
         if all(found.values()):
             return found  # type: ignore[return-value]
-    failure = ""
-    if request.allow_download and not os.environ.get("GAN_NO_DOWNLOAD") and mirrors:
+    why = _no_download_reason(request, mirrors)
+    if not why:
         try:
             return download(dataset, names, mirrors)
         except OSError as exc:
-            failure = f" and downloading them failed ({exc})"
-    shown = ", ".join(dict.fromkeys(str(d) for d in searched))
+            why = f" and downloading them failed ({exc})"
+    shown = ", ".join(str(d) for d in searched)
     raise GanError(
-        f"the {dataset} files {', '.join(names)} (.gz or not) were not found in {shown}{failure}; "
-        "pass --data-dir DIR or set GAN_DATA_DIR to a folder holding them"
+        f"the {dataset} files {', '.join(names)} (.gz or not) were not found in {shown}{why}; "
+        f"pass --data-dir DIR for a folder holding them, or set GAN_DATA_DIR to a folder holding {dataset}/"
     )
+
+
+def _no_download_reason(request: DataRequest, mirrors: Sequence[str]) -> str:
+    """Why no download is tried, worded to follow the list of searched folders ('' to try)."""
+    if os.environ.get("GAN_NO_DOWNLOAD"):
+        return " (downloading is off because GAN_NO_DOWNLOAD is set)"
+    if not request.allow_download:
+        return " (downloading was not allowed)"
+    if not mirrors:
+        return " (there is no address to download them from)"
+    return ""
 
 
 def download(dataset: str, names: Sequence[str], mirrors: Sequence[str]) -> dict[str, Path]:
@@ -97,6 +116,11 @@ def download(dataset: str, names: Sequence[str], mirrors: Sequence[str]) -> dict
 
 
 def _fetch_first(mirrors: Sequence[str], filename: str, final: Path, progress: Progress) -> None:
+    """Try each mirror in turn; a partial or bad file never takes ``final``'s place.
+
+    Writing to a temporary name in the same folder and renaming makes an
+    interrupted download leave nothing behind that a later search would find.
+    """
     errors = []
     for mirror in mirrors:
         fd, tmp = tempfile.mkstemp(dir=final.parent, prefix=f".{filename}.", suffix=".part")
@@ -109,8 +133,10 @@ def _fetch_first(mirrors: Sequence[str], filename: str, final: Path, progress: P
             read_idx(Path(tmp), gzipped=True)  # never keep a file that does not parse
             os.replace(tmp, final)
             return
-        except (OSError, GanError) as exc:
-            errors.append(f"{mirror}: {exc}")
+        except GanError:
+            errors.append(f"{mirror}{filename} is not a valid gzipped IDX file")
+        except (OSError, http.client.HTTPException, ValueError) as exc:
+            errors.append(f"{mirror}{filename}: {exc}")
         finally:
             Path(tmp).unlink(missing_ok=True)
     raise OSError("; ".join(errors))
