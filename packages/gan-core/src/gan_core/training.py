@@ -120,6 +120,7 @@ class TrainingSession:
         if init_from:
             read_run(init_from)
 
+        torch.manual_seed(config.seed)  # components may draw at construction (a mixture's fixed means)
         parts = instantiate(chosen, config.latent_dim)
         data = load_data(parts.dataset, config.data_dir)  # type: ignore[arg-type]
         check_combination(Combination(parts.prior, parts.loss, parts.architecture, parts.dataset, data))  # type: ignore[arg-type]
@@ -138,7 +139,6 @@ class TrainingSession:
             )
         self.evaluator = _evaluator(config, chosen["dataset"], device)
 
-        torch.manual_seed(config.seed)
         self.generator, self.discriminator = build_networks(parts, network_spec(parts, data.shape), device)
         self.prior = parts.prior.to(device)
         self.fixed: Latent = self.prior.sample(GRID_SIZE)  # the same codes for every sample grid of the run

@@ -1,0 +1,78 @@
+"""The two supervised objectives of the Gaussian-mixture GAN.
+
+Both need a class prior (component k stands for class k) and labelled data,
+and both give D K+1 outputs.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+import torch
+import torch.nn.functional as F
+
+from gan_core import Batch, Discriminator, GanError, Loss, Prior, discriminate, option
+
+from .priors import CLASS_PRIOR
+
+CLASS_CONDITIONAL_LOSS = "class-conditional-loss"
+_NEEDS = {
+    "labels": "real images need their class",
+    CLASS_PRIOR: "generated codes must carry the class they stand for (use --prior gm-supervised)",
+}
+
+
+def _labels(batch: Batch, what: str) -> torch.Tensor:
+    if batch.labels is None:
+        raise GanError(f"{what} arrived without labels; this loss needs --prior gm-supervised and labelled data")
+    return batch.labels
+
+
+class SupervisedLoss(Loss):
+    """Approach 1: a (K+1)-way D, classes for real images and class K for fakes; G aims at its component's class."""
+
+    name = "gm-supervised"
+    requires = _NEEDS
+    provided = frozenset({CLASS_CONDITIONAL_LOSS})
+
+    def discriminator_outputs(self, prior: Prior) -> int:
+        return (prior.num_components or 0) + 1
+
+    def d_loss(self, d: Discriminator, real: Batch, fake: Batch) -> torch.Tensor:
+        r, f = discriminate(d, real.images, fake.images)
+        fake_class = torch.full((len(f),), f.shape[1] - 1, dtype=torch.long, device=f.device)
+        return F.cross_entropy(r, _labels(real, "real data")) + F.cross_entropy(f, fake_class)
+
+    def g_loss(self, d: Discriminator, fake: Batch) -> torch.Tensor:
+        return F.cross_entropy(d(fake.images), _labels(fake, "generated codes"))
+
+
+@dataclass(frozen=True)
+class AuxOptions:
+    class_weight: float = option(1.0, "weight of the class cross-entropy against the real/fake term", min=0.0)
+
+
+class AuxiliaryClassifierLoss(Loss):
+    """Approach 2: K class logits (cross-entropy on real images) plus one real/fake logit (binary cross-entropy)."""
+
+    name = "gm-aux"
+    Options = AuxOptions
+    requires = _NEEDS
+    provided = frozenset({CLASS_CONDITIONAL_LOSS})
+
+    def __init__(self, options: Any) -> None:
+        super().__init__(options)
+
+    def discriminator_outputs(self, prior: Prior) -> int:
+        return (prior.num_components or 0) + 1
+
+    def d_loss(self, d: Discriminator, real: Batch, fake: Batch) -> torch.Tensor:
+        r, f = discriminate(d, real.images, fake.images)
+        adversarial = F.softplus(-r[:, -1]).mean() + F.softplus(f[:, -1]).mean()
+        return adversarial + self.options.class_weight * F.cross_entropy(r[:, :-1], _labels(real, "real data"))
+
+    def g_loss(self, d: Discriminator, fake: Batch) -> torch.Tensor:
+        out = d(fake.images)
+        adversarial = F.softplus(-out[:, -1]).mean()  # non-saturating
+        return adversarial + self.options.class_weight * F.cross_entropy(out[:, :-1], _labels(fake, "generated codes"))
