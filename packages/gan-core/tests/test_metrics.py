@@ -76,3 +76,13 @@ def test_classes_counts_modes_and_kl():
     uniform = torch.eye(10).repeat(10, 1)
     values = Classes(ClassesOptions()).compute(fs(torch.zeros(1, 2)), fs(torch.zeros(100, 2), uniform))
     assert values["classes"] == 10 and values["classes_kl"] == pytest.approx(0, abs=1e-12)
+
+
+def test_fused_feature_network_matches_the_trained_one():
+    from gan_core.evaluation.featurenet import load_feature_net
+
+    net, info = load_feature_net("mnist", torch.device("cpu"))
+    assert info.test_accuracy >= 0.993
+    x = torch.rand(16, 1, 28, 28) * 2 - 1
+    with torch.no_grad():
+        assert torch.allclose(net.fused_features()(x.contiguous(memory_format=torch.channels_last)), net.features(x), atol=1e-4)

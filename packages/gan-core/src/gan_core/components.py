@@ -318,18 +318,34 @@ class FeatureSet:
 
     features: torch.Tensor  # float32 (N, D), the feature network's penultimate layer
     probs: torch.Tensor | None  # float32 (N, K) class probabilities, None when the network has no classes
-    _radii: dict[int, torch.Tensor] = field(default_factory=dict, repr=False)
+    _knn: torch.Tensor | None = field(default=None, repr=False)
+    _cross: dict[int, torch.Tensor] = field(default_factory=dict, repr=False)
 
     def __len__(self) -> int:
         return self.features.shape[0]
 
     def radii(self, k: int) -> torch.Tensor:
-        """Each point's distance to its k-th nearest neighbour, computed once per k."""
-        if k not in self._radii:
-            from .evaluation.neighbours import kth_neighbour_radii
+        """Each point's distance to its k-th nearest neighbour; one neighbour search serves every k <= 10."""
+        from .evaluation.neighbours import nearest_squared_distances
 
-            self._radii[k] = kth_neighbour_radii(self.features, k)
-        return self._radii[k]
+        if self._knn is None or self._knn.shape[1] <= k:
+            self._knn = nearest_squared_distances(self.features, max(k, 10))
+        return self._knn[:, k].sqrt()
+
+    def distances_to(self, other: FeatureSet) -> torch.Tensor | None:
+        """Squared distances from each of these points to each of ``other``'s, kept for reuse.
+
+        Precision, recall, density and coverage all read this matrix; it is
+        kept only while it fits in about 800 MB, otherwise each metric
+        streams it in blocks.
+        """
+        from .evaluation.neighbours import squared_distances
+
+        if len(self) * len(other) > 2e8:
+            return None
+        if id(other) not in self._cross:
+            self._cross[id(other)] = squared_distances(self.features, other.features)
+        return self._cross[id(other)]
 
 
 class Metric(Component):

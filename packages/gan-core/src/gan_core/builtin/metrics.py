@@ -45,7 +45,8 @@ class Precision(Metric):
     higher_is_better = True
 
     def compute(self, real: FeatureSet, fake: FeatureSet) -> dict[str, float]:
-        return {"precision": neighbours.precision(real.features, real.radii(self.options.k), fake.features)}
+        k = self.options.k
+        return {"precision": neighbours.precision(real.features, real.radii(k), fake.features, fake.distances_to(real))}
 
 
 class Recall(Metric):
@@ -56,7 +57,8 @@ class Recall(Metric):
     higher_is_better = True
 
     def compute(self, real: FeatureSet, fake: FeatureSet) -> dict[str, float]:
-        return {"recall": neighbours.recall(real.features, fake.features, fake.radii(self.options.k))}
+        k = self.options.k
+        return {"recall": neighbours.recall(real.features, fake.features, fake.radii(k), fake.distances_to(real))}
 
 
 class Density(Metric):
@@ -68,7 +70,7 @@ class Density(Metric):
 
     def compute(self, real: FeatureSet, fake: FeatureSet) -> dict[str, float]:
         k = self.options.k
-        return {"density": neighbours.density(real.features, real.radii(k), fake.features, k)}
+        return {"density": neighbours.density(real.features, real.radii(k), fake.features, k, fake.distances_to(real))}
 
 
 class Coverage(Metric):
@@ -79,7 +81,8 @@ class Coverage(Metric):
     higher_is_better = True
 
     def compute(self, real: FeatureSet, fake: FeatureSet) -> dict[str, float]:
-        return {"coverage": neighbours.coverage(real.features, real.radii(self.options.k), fake.features)}
+        k = self.options.k
+        return {"coverage": neighbours.coverage(real.features, real.radii(k), fake.features, fake.distances_to(real))}
 
 
 @dataclass(frozen=True)
