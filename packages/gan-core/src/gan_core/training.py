@@ -301,13 +301,14 @@ def _output_path(config: TrainConfig) -> Path:
 
 
 def _init_networks(source: Path, generator: torch.nn.Module, discriminator: torch.nn.Module) -> None:
-    """Start from another run's G and D; a D head of another width starts fresh."""
+    """Start from another run's G and D; a D head of another form (width, SAN head...) starts fresh."""
     tensors, _ = load_tensors(source / WEIGHTS_FILE)
     load_module_state(generator, "generator", tensors, source)
     d_state = unprefixed("discriminator", tensors)
     own = discriminator.state_dict()
-    fresh_head = any(k.startswith("head.") and k in own and own[k].shape != v.shape for k, v in d_state.items())
-    if fresh_head:
+    own_head = {k: v.shape for k, v in own.items() if k.startswith("head.")}
+    their_head = {k: v.shape for k, v in d_state.items() if k.startswith("head.")}
+    if own_head != their_head:
         d_state = {k: v for k, v in d_state.items() if not k.startswith("head.")}
         d_state.update({k: v for k, v in own.items() if k.startswith("head.")})
     load_module_state(discriminator, "discriminator", prefixed("discriminator", d_state), source)

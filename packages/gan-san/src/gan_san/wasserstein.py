@@ -1,0 +1,86 @@
+"""WGAN (Arjovsky et al. 2017) and WGAN-GP (Gulrajani et al. 2017).
+
+The critic's score is unbounded; the critic maximises E[D(real)] - E[D(fake)]
+and the generator maximises E[D(fake)]. WGAN keeps the critic Lipschitz by
+clipping its weights after every step, WGAN-GP by penalising gradient norms
+away from 1 on points between real and fake samples.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import torch
+
+from gan_core import Batch, Discriminator, Loss, TrainingDefaults, discriminate, option
+
+UNBOUNDED_CRITIC = "unbounded-critic"
+
+
+def wasserstein_gap(d: Discriminator, real: Batch, fake: Batch) -> torch.Tensor:
+    """E[D(real)] - E[D(fake)]: the critic's estimate of the Wasserstein-1 distance."""
+    r, f = discriminate(d, real.images, fake.images)
+    return r.mean() - f.mean()
+
+
+@dataclass(frozen=True)
+class WGANOptions:
+    clip: float = option(0.01, "critic weights are clipped to [-clip, clip] after every critic step", min=0.0)
+    lr: float = option(5e-5, "RMSProp learning rate of G and D (explicit --lr-g/--lr-d win)", min=0.0)
+    critic_steps: int = option(5, "critic steps per generator step (explicit --d-steps wins)", min=1)
+
+
+class WGAN(Loss):
+    """Wasserstein GAN with weight clipping and RMSProp."""
+
+    name = "wgan"
+    Options = WGANOptions
+    provided = frozenset({UNBOUNDED_CRITIC})
+
+    def defaults(self) -> TrainingDefaults:
+        o = self.options
+        return TrainingDefaults(optimizer="rmsprop", lr_g=o.lr, lr_d=o.lr, d_steps=o.critic_steps)
+
+    def d_loss(self, d: Discriminator, real: Batch, fake: Batch) -> torch.Tensor:
+        return -wasserstein_gap(d, real, fake)
+
+    def g_loss(self, d: Discriminator, fake: Batch) -> torch.Tensor:
+        return -d(fake.images).mean()
+
+    @torch.no_grad()
+    def after_d_step(self, d: Discriminator) -> None:
+        for p in d.parameters():
+            p.clamp_(-self.options.clip, self.options.clip)
+
+
+def gradient_penalty(d: Discriminator, real: torch.Tensor, fake: torch.Tensor) -> torch.Tensor:
+    """E[(||grad_x D(x)|| - 1)^2] at random points x on segments between real and fake samples."""
+    eps = torch.rand(real.shape[0], *([1] * (real.dim() - 1)), device=real.device)
+    between = (eps * real + (1 - eps) * fake).requires_grad_(True)
+    (grad,) = torch.autograd.grad(d(between).sum(), between, create_graph=True)
+    return (grad.flatten(1).norm(dim=1) - 1).square().mean()
+
+
+@dataclass(frozen=True)
+class WGANGPOptions:
+    lambda_: float = option(10.0, "weight of the gradient penalty", min=0.0)
+    lr: float = option(1e-4, "Adam learning rate of G and D (explicit --lr-g/--lr-d win)", min=0.0)
+    critic_steps: int = option(5, "critic steps per generator step (explicit --d-steps wins)", min=1)
+
+
+class WGANGP(Loss):
+    """Wasserstein GAN with a gradient penalty; Adam (0, 0.9)."""
+
+    name = "wgan-gp"
+    Options = WGANGPOptions
+    provided = frozenset({UNBOUNDED_CRITIC})
+
+    def defaults(self) -> TrainingDefaults:
+        o = self.options
+        return TrainingDefaults(optimizer="adam", lr_g=o.lr, lr_d=o.lr, betas=(0.0, 0.9), d_steps=o.critic_steps)
+
+    def d_loss(self, d: Discriminator, real: Batch, fake: Batch) -> torch.Tensor:
+        return -wasserstein_gap(d, real, fake) + self.options.lambda_ * gradient_penalty(d, real.images, fake.images)
+
+    def g_loss(self, d: Discriminator, fake: Batch) -> torch.Tensor:
+        return -d(fake.images).mean()
