@@ -68,10 +68,7 @@ class StaticGM(Prior):
 
 
 @dataclass(frozen=True)
-class DynamicGMOptions:
-    k: int = option(10, "number of mixture components", min=1, max=1000)
-    c: float = option(1.0, "initial means are drawn uniformly in [-c, c]^d", min=0.0)
-    sigma: float = option(1.0, "initial standard deviation of every component", min=1e-6)
+class DynamicGMOptions(StaticGMOptions):
     scale_form: Literal["scalar", "diagonal"] = option("scalar", "one sigma per component, or one per coordinate")
 
 
@@ -91,11 +88,7 @@ class DynamicGM(StaticGM):
 
 
 @dataclass(frozen=True)
-class SupervisedGMOptions:
-    k: int = option(10, "number of classes of the dataset, one component each", min=2, max=1000)
-    c: float = option(1.0, "initial means are drawn uniformly in [-c, c]^d", min=0.0)
-    sigma: float = option(1.0, "initial standard deviation of every component", min=1e-6)
-    scale_form: Literal["scalar", "diagonal"] = option("scalar", "one sigma per component, or one per coordinate")
+class SupervisedGMOptions(DynamicGMOptions):
     learn: bool = option(True, "learn means and scales with the generator (false: keep them fixed)")
 
 
@@ -108,9 +101,7 @@ class SupervisedGM(DynamicGM):
     provided = frozenset({CLASS_PRIOR})
 
     def __init__(self, options: Any, latent_dim: int) -> None:
-        settings = DynamicGMOptions(k=options.k, c=options.c, sigma=options.sigma, scale_form=options.scale_form)
-        super().__init__(settings, latent_dim)
-        self.options = options
+        super().__init__(options, latent_dim)
         self.means.requires_grad_(options.learn)
         self.log_sigma.requires_grad_(options.learn)
 
