@@ -258,6 +258,14 @@ class Loss(Component):
     def after_d_step(self, d: Discriminator) -> None:
         """Called after every optimiser step of D (weight clipping goes here)."""
 
+    def realness(self, outputs: torch.Tensor) -> torch.Tensor:
+        """One score per image from D's outputs, higher for images D finds more real.
+
+        Post-hoc samplers calibrate and rank by it. The default reads a
+        one-output head; losses with wider heads say how to collapse them.
+        """
+        return outputs[:, 0]
+
 
 # --------------------------------------------------------------------------- samplers
 
@@ -269,12 +277,17 @@ class TrainedModel:
     generator: nn.Module
     discriminator: Discriminator
     prior: Prior
+    loss: Loss
     device: torch.device
 
     @torch.no_grad()
     def generate(self, n: int, *, component: int | None = None) -> Batch:
         latent = self.prior.sample(n, component=component)
         return Batch(self.generator(latent.z), latent.labels)
+
+    def score(self, images: torch.Tensor) -> torch.Tensor:
+        """D's realness score of each image (differentiable: latent ascent follows its gradient)."""
+        return self.loss.realness(self.discriminator(images))
 
 
 class SampleResult(NamedTuple):

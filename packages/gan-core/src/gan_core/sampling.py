@@ -68,7 +68,7 @@ def load_run(path: Path, device: torch.device) -> LoadedRun:
     load_module_state(prior, "prior", weights, path)
     for module in (generator, discriminator, prior):
         module.eval().requires_grad_(False)
-    return LoadedRun(path, info, parts, TrainedModel(generator, discriminator, prior, device), weights)
+    return LoadedRun(path, info, parts, TrainedModel(generator, discriminator, prior, parts.loss, device), weights)
 
 
 def prepare_sampler(
@@ -132,7 +132,11 @@ def describe_run(path: Path) -> dict[str, dict[str, Any]]:
             **part.describe(),
         }
     for name, record in (info.get("samplers") or {}).items():
-        report[f"sampler '{name}' (fitted)"] = {f"option {k}": v for k, v in record["options"].items()}
+        sampler = prepare_sampler(run, name, record["options"], None, Console(stderr=True))
+        report[f"sampler '{name}' (fitted, {record['package']} {record['version']})"] = {
+            **{f"option {k}": v for k, v in record["options"].items()},
+            **sampler.describe(),
+        }
     return report
 
 

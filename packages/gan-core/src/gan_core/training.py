@@ -240,7 +240,19 @@ class TrainingSession:
             writer.discard_if_uncommitted()
         if state.step % self.steps_per_epoch:  # a run that ends mid-epoch still shows its last samples
             self.write_grid(f"step-{state.step:07d}")
+        self.fit_sampler(writer.path)
         return writer.path
+
+    def fit_sampler(self, path: Path) -> None:
+        """Fit the run's default sampler now (once), if it needs fitting, so sampling starts at once."""
+        from .sampling import load_run, prepare_sampler
+
+        sampler = self.config.sampler
+        if not get_registry().get("sampler", sampler).cls.needs_fit:
+            return
+        self.console.print(f"Fitting sampler '{sampler}'...")
+        prepare_sampler(load_run(path, self.device), sampler, self.config.options.get("sampler"), self.config.data_dir,
+                        self.console)
 
 
 def _evaluator(config: TrainConfig, dataset: Chosen, device: torch.device):

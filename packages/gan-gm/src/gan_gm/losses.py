@@ -47,6 +47,10 @@ class SupervisedLoss(Loss):
     def g_loss(self, d: Discriminator, fake: Batch) -> torch.Tensor:
         return F.cross_entropy(d(fake.images), _labels(fake, "generated codes"))
 
+    def realness(self, outputs: torch.Tensor) -> torch.Tensor:
+        """log P(some class) - log P(fake): the logit of "real" in a (K+1)-way softmax."""
+        return outputs[:, :-1].logsumexp(1) - outputs[:, -1]
+
 
 @dataclass(frozen=True)
 class AuxOptions:
@@ -76,3 +80,6 @@ class AuxiliaryClassifierLoss(Loss):
         out = d(fake.images)
         adversarial = F.softplus(-out[:, -1]).mean()  # non-saturating
         return adversarial + self.options.class_weight * F.cross_entropy(out[:, :-1], _labels(fake, "generated codes"))
+
+    def realness(self, outputs: torch.Tensor) -> torch.Tensor:
+        return outputs[:, -1]

@@ -1,0 +1,90 @@
+"""Discriminator rejection sampling (Azadi et al., ICLR 2019).
+
+With a calibrated logit l(x) ~ log(p_data / p_G)(x), accepting x with
+probability exp(l(x) - l_max) would sample p_data exactly. DRS softens this
+with the paper's rule: F(x) = l - l_max - log(1 - exp(l - l_max - eps)) - gamma,
+accept with probability sigmoid(F). l_max is estimated on a burn-in set and
+raised whenever a proposal beats it; gamma, a percentile of F over the
+burn-in set, sets the acceptance rate (a higher percentile rejects more).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+import torch
+
+from gan_core import ImageData, SampleResult, Sampler, TrainedModel, option
+
+from .budget import out_of_proposals, proposal_limit
+from .calibration import SCORE_BATCH, fit_calibration, scores_of
+
+
+@dataclass(frozen=True)
+class DRSOptions:
+    percentile: float = option(80.0, "gamma is this percentile of F over the burn-in set (higher: fewer accepted)", min=0.0, max=100.0)
+    gamma: float | None = option(None, "a fixed gamma instead of the percentile rule (very negative: accept all)")
+    epsilon: float = option(1e-6, "epsilon of the F(x) rule, keeps the log finite", min=1e-12, max=1.0)
+    burn_in: int = option(10_000, "generated images that set the maximum logit and gamma", min=100)
+    calibration: int = option(10_000, "real and generated images for calibrating D", min=100)
+
+
+def drs_f(logits: torch.Tensor, max_logit: float | torch.Tensor, epsilon: float, gamma: float | torch.Tensor) -> torch.Tensor:
+    """The paper's F(x); sigmoid(F) is the acceptance probability."""
+    delta = logits - max_logit
+    return delta - torch.log1p(-torch.exp(delta - epsilon)) - gamma
+
+
+class DiscriminatorRejection(Sampler):
+    """Discriminator rejection sampling: keep generated images D finds real, by a calibrated density ratio."""
+
+    name = "drs"
+    Options = DRSOptions
+    needs_fit = True
+
+    def __init__(self, options: Any) -> None:
+        super().__init__(options)
+        from .calibration import Calibration
+
+        self.calibration = Calibration()
+        self.register_buffer("max_logit", torch.zeros(()))
+        self.register_buffer("gamma", torch.zeros(()))
+
+    @torch.no_grad()
+    def fit(self, model: TrainedModel, data: ImageData, progress=None) -> None:
+        o = self.options
+        self.calibration = fit_calibration(model, data, o.calibration)
+        logits = torch.cat([self.logits(model, model.generate(min(SCORE_BATCH, o.burn_in - i)).images)
+                            for i in range(0, o.burn_in, SCORE_BATCH)])
+        self.max_logit.fill_(float(logits.max()))
+        f = drs_f(logits, self.max_logit, o.epsilon, 0.0)
+        gamma = o.gamma if o.gamma is not None else float(torch.quantile(f.double(), o.percentile / 100))
+        self.gamma.fill_(gamma)
+
+    def logits(self, model: TrainedModel, images: torch.Tensor) -> torch.Tensor:
+        return self.calibration(scores_of(model, images))
+
+    @torch.no_grad()
+    def sample(self, model, n, *, component=None, max_proposals=None) -> SampleResult:
+        limit = proposal_limit(n, max_proposals)
+        kept, labels, accepted, proposals = [], [], 0, 0
+        while accepted < n:
+            if proposals >= limit:
+                raise out_of_proposals(self.name, accepted, n, proposals)
+            size = min(max(2 * (n - accepted), 64), SCORE_BATCH, limit - proposals)
+            batch = model.generate(size, component=component)
+            logits = self.logits(model, batch.images)
+            self.max_logit.copy_(torch.maximum(self.max_logit, logits.max()))  # the paper keeps raising it
+            keep = torch.rand_like(logits) < torch.sigmoid(drs_f(logits, self.max_logit, self.options.epsilon, self.gamma))
+            proposals += size
+            kept.append(batch.images[keep])
+            if batch.labels is not None:
+                labels.append(batch.labels[keep])
+            accepted += int(keep.sum())
+        images = torch.cat(kept)[:n]
+        return SampleResult(images, torch.cat(labels)[:n] if labels else None, proposals)
+
+    def describe(self) -> dict[str, Any]:
+        return {"calibration a": float(self.calibration.a), "calibration b": float(self.calibration.b),
+                "max logit": float(self.max_logit), "gamma": float(self.gamma)}

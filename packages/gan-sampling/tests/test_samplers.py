@@ -1,0 +1,120 @@
+import pytest
+import scipy.stats
+import torch
+
+from gan_core import GanError
+from gan_core.options import build_options
+from gan_sampling.drs import DiscriminatorRejection, DRSOptions, drs_f
+from gan_sampling.latent_ga import LatentGAOptions, LatentGradientAscent
+from gan_sampling.latent_rs import LatentRejection, LatentRSOptions, weight_objective
+from gan_sampling.mh import MetropolisHastings, MHOptions, independence_chains
+
+from .conftest import pixels, toy_model
+
+
+def fitted_drs(model, real, **options):
+    sampler = DiscriminatorRejection(build_options(DRSOptions, {"calibration": 500, "burn_in": 500, **options}, "sampler"))
+    sampler.fit(model, real)
+    return sampler
+
+
+def test_drs_accepts_everything_when_d_is_constant(seeded):
+    model = toy_model(slope=0.0, offset=3.0)
+    sampler = fitted_drs(model, pixels(torch.rand(500) * 2 - 1), gamma=0.0)
+    result = sampler.sample(model, 2000)
+    assert result.proposals == 2000  # not one rejection
+
+
+def test_drs_rejects_far_off_samples_when_d_separates_them(seeded):
+    model = toy_model(slope=4.0)  # D says: the larger x, the more real
+    real = pixels(torch.full((500,), 0.9))
+    sampler = fitted_drs(model, real)
+    images = sampler.sample(model, 1000).images.flatten()
+    plain = model.generate(1000).images.flatten()
+    assert images.mean() > plain.mean() + 0.5 and (images < -1.5).float().mean() < 0.01
+
+
+def test_drs_rule_matches_the_paper():
+    logits = torch.tensor([0.0, -1.0, -5.0])
+    f = drs_f(logits, 0.0, 1e-6, 0.5)
+    delta = logits
+    assert torch.allclose(f, delta - torch.log(1 - torch.exp(delta - 1e-6)) - 0.5)
+
+
+def test_proposal_bound_stops_a_sampler_that_accepts_nothing(seeded):
+    model = toy_model(slope=4.0)
+    sampler = fitted_drs(model, pixels(torch.full((500,), 0.9)), gamma=1e6)
+    with pytest.raises(GanError, match="accepted 0 of the 10 images .* after 500 proposals"):
+        sampler.sample(model, 10, max_proposals=500)
+
+
+def test_mh_chains_reach_a_known_target():
+    """Proposals N(0, 1), target N(1, 1): log(target / proposal) = x - 1/2."""
+    torch.manual_seed(0)
+    states, _, rate = independence_chains(lambda n: (torch.randn(n, 1), None), lambda x: x[:, 0] - 0.5, 4000, 50)
+    assert 0.3 < float(rate) < 0.9
+    assert scipy.stats.kstest(states[:, 0].numpy(), "norm", args=(1.0, 1.0)).pvalue > 0.01
+    assert scipy.stats.kstest(torch.randn(4000).numpy(), "norm", args=(1.0, 1.0)).pvalue < 1e-6  # the test has power
+
+
+def test_mh_sampler_moves_towards_what_d_calls_real(seeded):
+    model = toy_model(slope=4.0)
+    sampler = MetropolisHastings(MHOptions(chain_length=10, calibration=500))
+    sampler.fit(model, pixels(torch.full((500,), 0.9)))
+    result = sampler.sample(model, 500)
+    assert result.images.mean() > 0.8 and result.proposals == 500 * 11
+
+
+@pytest.fixture(scope="module")
+def fitted_latent_rs():
+    torch.manual_seed(0)
+    model = toy_model(slope=0.0)
+    options = LatentRSOptions(steps=200, critic_steps=2, batch_size=128, real_images=1000, lr=1e-3)
+    sampler = LatentRejection(options)
+    sampler.fit(model, pixels(torch.randn(1000) * 0.2 + 0.8))  # data near +0.8
+    return model, sampler
+
+
+def test_latent_rs_accepts_codes_the_critic_finds_real(fitted_latent_rs):
+    model, sampler = fitted_latent_rs
+    torch.manual_seed(1)
+    z = model.prior.sample(20_000).z
+    accept = torch.rand(len(z)) < sampler.acceptance(z)
+    scores = sampler.critic(model.generator(z).flatten(1)).squeeze(1)
+    assert scores[accept].mean() > scores[~accept].mean()
+    assert z[accept].mean() > z[~accept].mean() + 0.3  # weight moved towards the data
+
+
+def test_latent_rs_acceptance_rate_matches_mean_w_over_m(fitted_latent_rs):
+    model, sampler = fitted_latent_rs
+    torch.manual_seed(2)
+    z = model.prior.sample(50_000).z
+    expected = (sampler.weights(z) / sampler.m).clamp(max=1).mean().item()
+    result = sampler.sample(model, 5000)
+    assert 5000 / result.proposals == pytest.approx(expected, abs=0.02)
+    assert sampler.weights(z).mean().item() == pytest.approx(1.0, abs=0.3)  # held near 1 by a soft penalty
+
+
+def test_latent_rs_state_round_trips(fitted_latent_rs):
+    model, sampler = fitted_latent_rs
+    fresh = LatentRejection(LatentRSOptions())
+    fresh.load_state_dict(sampler.state_dict())
+    z = torch.randn(10, 1)
+    assert torch.equal(fresh.acceptance(z), sampler.acceptance(z))
+
+
+def test_weight_objective_rewards_weight_on_high_critic_scores():
+    critic = torch.tensor([1.0, -1.0])
+    towards_real = weight_objective(torch.tensor([1.5, 0.5]), critic, 3.0, 0.0, 0.0)
+    towards_fake = weight_objective(torch.tensor([0.5, 1.5]), critic, 3.0, 0.0, 0.0)
+    assert towards_real < towards_fake
+
+
+def test_latent_ga_climbs_the_score(seeded):
+    model = toy_model(slope=1.0)
+    sampler = LatentGradientAscent(LatentGAOptions(steps=10, step_size=0.1))
+    torch.manual_seed(3)
+    plain = model.generate(1000).images
+    torch.manual_seed(3)
+    moved = sampler.sample(model, 1000).images
+    assert torch.allclose(moved - plain, torch.full_like(plain, 1.0), atol=1e-5)

@@ -1,0 +1,71 @@
+"""gan-sampling through the CLI: fit once, save in the run, reuse; bounds; training fits the default."""
+
+from __future__ import annotations
+
+import json
+import shutil
+
+import numpy as np
+import pytest
+from safetensors.torch import load_file
+
+from gan_core.testing import run_cli
+
+from .conftest import SLICE
+
+SMALL = {
+    "drs": ["-o", "sampler.calibration=200", "-o", "sampler.burn_in=200"],
+    "mh": ["-o", "sampler.calibration=200", "-o", "sampler.chain_length=3"],
+    "latent-ga": ["-o", "sampler.steps=2"],
+    "latent-rs": ["-o", "sampler.steps=5", "-o", "sampler.batch_size=32", "-o", "sampler.real_images=200"],
+}
+
+
+@pytest.fixture
+def run(trained_run, tmp_path):
+    copy = tmp_path / "run"
+    shutil.copytree(trained_run, copy)
+    return copy
+
+
+@pytest.mark.parametrize("sampler", sorted(SMALL))
+def test_each_sampler_samples_from_a_run(run, tmp_path, sampler):
+    result = run_cli(["sample", str(run), "--sampler", sampler, *SMALL[sampler], "--n", "12", "--out", str(tmp_path / "s.npz")])
+    assert result.exit_code == 0, result.output
+    assert np.load(tmp_path / "s.npz")["images"].shape == (12, 28, 28, 1)
+    assert "acceptance" in result.output and "img/s" in result.output
+
+
+def test_fitted_state_is_saved_and_reused(run, tmp_path):
+    args = ["sample", str(run), "--sampler", "drs", *SMALL["drs"], "--n", "8", "--out"]
+    assert run_cli([*args, str(tmp_path / "a.npz")]).exit_code == 0
+    info = json.loads((run / "run.json").read_text())
+    assert info["samplers"]["drs"]["options"]["calibration"] == 200
+    state = {k: v for k, v in load_file(str(run / "weights.safetensors")).items() if k.startswith("sampler.drs.")}
+    assert {"sampler.drs.calibration.a", "sampler.drs.max_logit", "sampler.drs.gamma"} <= set(state)
+    assert run_cli([*args, str(tmp_path / "b.npz")]).exit_code == 0
+    again = load_file(str(run / "weights.safetensors"))
+    assert float(again["sampler.drs.calibration.a"]) == float(state["sampler.drs.calibration.a"])
+    shown = run_cli(["inspect", str(run), "--json"])
+    assert shown.exit_code == 0 and any(k.startswith("sampler 'drs'") for k in json.loads(shown.output))
+
+
+def test_proposal_bound_gives_a_clear_error(run, tmp_path):
+    result = run_cli(["sample", str(run), "--sampler", "drs", *SMALL["drs"], "-o", "sampler.gamma=1e6",
+                      "--max-proposals", "300", "--n", "10", "--out", str(tmp_path / "x.npz")])
+    assert result.exit_code == 2 and "proposal bound" in " ".join(result.output.split())
+    assert not (tmp_path / "x.npz").exists()
+
+
+def test_eval_with_a_sampler(run):
+    result = run_cli(["eval", str(run), "--sampler", "latent-ga", *SMALL["latent-ga"], "--n", "200", "--json"])
+    assert result.exit_code == 0, result.output
+    assert json.loads(result.output)["sampler"] == "latent-ga"
+
+
+def test_train_fits_its_default_sampler_at_the_end(in_tmp):
+    result = run_cli(["train", *SLICE, "--steps", "3", "--sampler", "latent-rs", *SMALL["latent-rs"], "--out", "r"])
+    assert result.exit_code == 0, result.output
+    info = json.loads((in_tmp / "r" / "run.json").read_text())
+    assert info["components"]["sampler"]["name"] == "latent-rs" and "latent-rs" in info["samplers"]
+    assert run_cli(["sample", "r", "--n", "4", "--out", "s.npz"]).exit_code == 0  # the run's default, already fitted
