@@ -68,4 +68,6 @@ def test_train_fits_its_default_sampler_at_the_end(in_tmp):
     assert result.exit_code == 0, result.output
     info = json.loads((in_tmp / "r" / "run.json").read_text())
     assert info["components"]["sampler"]["name"] == "latent-rs" and "latent-rs" in info["samplers"]
+    before = (in_tmp / "r" / "weights.safetensors").read_bytes()
     assert run_cli(["sample", "r", "--n", "4", "--out", "s.npz"]).exit_code == 0  # the run's default, already fitted
+    assert (in_tmp / "r" / "weights.safetensors").read_bytes() == before  # reused, not fitted again

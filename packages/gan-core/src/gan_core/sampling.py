@@ -81,12 +81,14 @@ def prepare_sampler(
     """The sampler ``name`` (the run's default if None), fitted once and saved in the run."""
     info = run.info
     name = name or info["components"].get("sampler", {}).get("name", "none")
+    fitted = info.get("samplers", {}).get(name)
+    if not raw_options and fitted is not None:
+        raw_options = fitted["options"]  # no options given: reuse the fitted state as it is
     chosen = choose(get_registry(), "sampler", name, raw_options)
     sampler: Sampler = chosen.entry.cls(chosen.options).to(run.model.device)  # type: ignore[call-arg]
     if not sampler.needs_fit:
         return sampler
     prefix = f"sampler.{name}"
-    fitted = info.get("samplers", {}).get(name)
     if fitted is not None and fitted["options"] == options_to_dict(chosen.options):
         load_module_state(sampler, prefix, run.weights, run.path)
         return sampler
