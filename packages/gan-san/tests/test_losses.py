@@ -7,7 +7,8 @@ from gan_core.builtin.mlp import MLP, MLPOptions
 from gan_core.components import Batch, Discriminator, NetworkSpec
 from gan_core.errors import GanError
 from gan_san.san import HingeSAN, LogisticSAN, SANHead, SANOptions
-from gan_san.wasserstein import WGAN, WGANGP, WGANGPOptions, WGANOptions, gradient_penalty
+from gan_core.penalties import gradient_penalty
+from gan_san.wasserstein import WGAN, WGANGP, WGANGPOptions, WGANOptions
 
 
 class LinearCritic(Discriminator):

@@ -24,6 +24,7 @@ import torch.nn.functional as F
 from torch import nn
 
 from gan_core import ImageData, SampleResult, Sampler, TrainedModel, option
+from gan_core.penalties import gradient_penalty
 
 from .budget import out_of_proposals, proposal_limit
 from .calibration import real_subset
@@ -57,13 +58,6 @@ class WeightNetwork(nn.Module):
 
     def forward(self, z: torch.Tensor) -> torch.Tensor:
         return F.softplus(self.net(z)).squeeze(1)
-
-
-def critic_penalty(critic: nn.Module, real: torch.Tensor, fake: torch.Tensor) -> torch.Tensor:
-    eps = torch.rand(len(real), 1, device=real.device)
-    between = (eps * real + (1 - eps) * fake).requires_grad_(True)
-    (grad,) = torch.autograd.grad(critic(between).sum(), between, create_graph=True)
-    return (grad.norm(dim=1) - 1).square().mean()
 
 
 def weight_objective(w: torch.Tensor, critic_on_fake: torch.Tensor, m: float, mean_penalty: float, max_penalty: float) -> torch.Tensor:
@@ -120,7 +114,7 @@ class LatentRejection(Sampler):
                 with torch.no_grad():
                     w = weights(z)
                 gap = critic(real).mean() - (w * critic(fake).squeeze(1)).mean()
-                loss_c = -gap + o.gp * critic_penalty(critic, real, fake)
+                loss_c = -gap + o.gp * gradient_penalty(critic, real, fake)
                 opt_c.zero_grad(set_to_none=True)
                 loss_c.backward()
                 opt_c.step()

@@ -13,6 +13,7 @@ from dataclasses import dataclass
 import torch
 
 from gan_core import Batch, Discriminator, Loss, TrainingDefaults, discriminate, option
+from gan_core.penalties import gradient_penalty
 
 UNBOUNDED_CRITIC = "unbounded-critic"
 
@@ -51,14 +52,6 @@ class WGAN(Loss):
     def after_d_step(self, d: Discriminator) -> None:
         for p in d.parameters():
             p.clamp_(-self.options.clip, self.options.clip)
-
-
-def gradient_penalty(d: Discriminator, real: torch.Tensor, fake: torch.Tensor) -> torch.Tensor:
-    """E[(||grad_x D(x)|| - 1)^2] at random points x on segments between real and fake samples."""
-    eps = torch.rand(real.shape[0], *([1] * (real.dim() - 1)), device=real.device)
-    between = (eps * real + (1 - eps) * fake).requires_grad_(True)
-    (grad,) = torch.autograd.grad(d(between).sum(), between, create_graph=True)
-    return (grad.flatten(1).norm(dim=1) - 1).square().mean()
 
 
 @dataclass(frozen=True)
