@@ -22,7 +22,7 @@ install: $(BIN)/python
 	$(BIN)/pip install -q $(TORCH) $(PACKAGES)
 
 install-test: install
-	$(BIN)/pip install -q pytest
+	$(BIN)/pip install -q pytest scipy
 
 demo: install
 	rm -rf $(DEMO_RUN) samples/vanilla samples/vanilla.png
