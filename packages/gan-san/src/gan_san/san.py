@@ -27,10 +27,14 @@ from gan_core import Batch, Discriminator, GanError, Loss, Prior, option
 class SANHead(nn.Module):
     """f(h) = s * <omega, h> with omega = v / |v|: no bias, no sigmoid."""
 
-    def __init__(self, in_features: int) -> None:
+    def __init__(self, in_features: int, weight: torch.Tensor | None = None) -> None:
         super().__init__()
-        self.direction = nn.Parameter(torch.randn(1, in_features) / in_features**0.5)
-        self.scale = nn.Parameter(torch.ones(1))
+        if weight is None:
+            weight = nn.Linear(in_features, 1).weight.detach()
+        # Start from the replaced layer: omega = w / |w|, s = |w| (as SAN's reference code does),
+        # so D's initial outputs keep the architecture's scale instead of jumping to |s| = 1.
+        self.direction = nn.Parameter(weight.detach().clone().view(1, in_features))
+        self.scale = nn.Parameter(weight.detach().norm().clamp(min=1e-12).view(1))
 
     @property
     def omega(self) -> torch.Tensor:
@@ -64,7 +68,7 @@ class _SAN(Loss):
                 f"loss '{self.name}' needs a discriminator whose head is one nn.Linear with one output, "
                 f"not {type(head).__name__}; see docs/plugins.md on the discriminator contract"
             )
-        discriminator.head = SANHead(head.in_features).to(head.weight.device)
+        discriminator.head = SANHead(head.in_features, head.weight).to(head.weight.device)
         return discriminator
 
     def d_loss(self, d: Discriminator, real: Batch, fake: Batch) -> torch.Tensor:
