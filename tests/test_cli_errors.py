@@ -115,7 +115,7 @@ def test_impossible_combination_is_refused_before_anything_is_written(in_tmp):
     for i in range(4):
         Image.new("L", (28, 28), i).save(in_tmp / "imgs" / f"{i}.png")
     with plugin_registered(plugin):
-        text = refused(["train", "--prior", "needs-labels", "--dataset", "folder", "-o", f"dataset.path={in_tmp / 'imgs'}",
+        refused(["train", "--prior", "needs-labels", "--dataset", "folder", "-o", f"dataset.path={in_tmp / 'imgs'}",
                         "--batch-size", "2", "--steps", "1", "--out", "run"],
                        "prior 'needs-labels' needs labelled data (component k stands for class k)",
                        "dataset 'folder' has no labels")

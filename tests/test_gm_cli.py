@@ -55,7 +55,7 @@ def test_supervised_prior_with_each_supervised_loss(in_tmp, loss):
 
 
 def test_fine_tuning_a_vanilla_run_with_a_gm_prior(in_tmp, trained_run):
-    result = train("--prior", "gm-dynamic", "--init-from", str(trained_run), "--out", "ft")
+    train("--prior", "gm-dynamic", "--init-from", str(trained_run), "--out", "ft")
     assert json.loads((in_tmp / "ft" / "run.json").read_text())["init_from"] == str(trained_run)
 
 

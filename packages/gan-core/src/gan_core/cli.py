@@ -256,7 +256,7 @@ def eval_(
     report: dict[str, Any] = {"target": str(target)}
     started = time.perf_counter()
     if is_run:
-        from .sampling import check_component, draw, load_run, prepare_sampler
+        from .sampling import draw, load_run, prepare_sampler
 
         if dataset is not None:
             raise GanError("a run is evaluated against its own dataset; drop --dataset")

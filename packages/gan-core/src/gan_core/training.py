@@ -19,7 +19,7 @@ import torch
 from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeRemainingColumn
 
-from .assembly import Chosen, Parts, build_networks, check_combination, choose, instantiate, load_data, network_spec
+from .assembly import Chosen, build_networks, check_combination, choose, instantiate, load_data, network_spec
 from .components import Combination, Latent, TrainingDefaults
 from .config import TrainConfig
 from .devices import resolve_device
