@@ -7,6 +7,7 @@ import shutil
 
 import numpy as np
 import pytest
+import torch
 from safetensors.torch import load_file
 
 from gan_core.testing import run_cli
@@ -61,6 +62,18 @@ def test_eval_with_a_sampler(run):
     result = run_cli(["eval", str(run), "--sampler", "latent-ga", *SMALL["latent-ga"], "--n", "200", "--json"])
     assert result.exit_code == 0, result.output
     assert json.loads(result.output)["sampler"] == "latent-ga"
+
+
+def test_latent_ga_on_weights_fits_once_and_reuses(run, tmp_path):
+    args = ["sample", str(run), "--sampler", "latent-ga", "-o", "sampler.score=weights", "-o", "sampler.weight_steps=5",
+            "-o", "sampler.steps=2", "--n", "6", "--out"]
+    assert run_cli([*args, str(tmp_path / "a.npz")]).exit_code == 0
+    state = load_file(str(run / "weights.safetensors"))
+    assert "sampler.latent-ga.weighting.weights.net.0.weight" in state
+    result = run_cli([*args, str(tmp_path / "b.npz")])
+    assert result.exit_code == 0, result.output
+    assert torch.equal(load_file(str(run / "weights.safetensors"))["sampler.latent-ga.weighting.weights.net.0.weight"],
+                       state["sampler.latent-ga.weighting.weights.net.0.weight"])
 
 
 def test_train_fits_its_default_sampler_at_the_end(in_tmp):

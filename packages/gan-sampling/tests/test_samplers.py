@@ -118,3 +118,18 @@ def test_latent_ga_climbs_the_score(seeded):
     torch.manual_seed(3)
     moved = sampler.sample(model, 1000).images
     assert torch.allclose(moved - plain, torch.full_like(plain, 1.0), atol=1e-5)
+
+
+def test_latent_ga_on_weights_climbs_w_and_round_trips(fitted_latent_rs):
+    model, latent_rs = fitted_latent_rs
+    sampler = LatentGradientAscent(LatentGAOptions(steps=10, step_size=0.1, score="weights"))
+    assert sampler.needs_fit
+    sampler.weighting.load_state_dict(latent_rs.state_dict())  # the same fit latent-rs made
+    torch.manual_seed(4)
+    z = model.prior.sample(2000).z
+    moved = sampler.ascend(model, z)
+    assert latent_rs.weights(moved).mean() > latent_rs.weights(z).mean() + 0.05
+    assert (moved - z).mean() > 0  # towards the data near +0.8
+    fresh = LatentGradientAscent(LatentGAOptions(steps=10, step_size=0.1, score="weights"))
+    fresh.load_state_dict(sampler.state_dict())
+    assert torch.equal(fresh.ascend(model, z), moved)

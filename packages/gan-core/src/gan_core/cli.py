@@ -267,10 +267,15 @@ def eval_(
         evaluator = Evaluator(protocol, torch_device)
         chosen_sampler = prepare_sampler(loaded, sampler, options.get("sampler"), protocol.data_dir, err)
         torch.manual_seed(seed)
+        sampling_started = time.perf_counter()
         with Progress(console=err, transient=True) as progress:
             images, _, proposals = draw(chosen_sampler, loaded.model, n, batch_size=batch_size, component=None,
                                         max_proposals=None, progress=progress)
-        report.update(step=loaded.info["checkpoint"]["step"], sampler=chosen_sampler.name, acceptance=n / max(proposals, 1))
+        sampling_seconds = time.perf_counter() - sampling_started
+        report.update(
+            step=loaded.info["checkpoint"]["step"], sampler=chosen_sampler.name, acceptance=n / max(proposals, 1),
+            sampling_seconds=round(sampling_seconds, 3), images_per_s=round(n / max(sampling_seconds, 1e-9), 1),
+        )
     elif target.is_dir():
         if sampler or options:
             raise GanError("--sampler and -o apply to runs only, not to a folder of images")
@@ -300,7 +305,10 @@ def eval_(
         table.add_row(key, f"{value:.4f}" if abs(value) < 1000 else f"{value:.1f}", better)
     stdout.print(table)
     if is_run:
-        stdout.print(f"sampler '{report['sampler']}', acceptance {report['acceptance']:.3f}; written to {target / 'eval.json'}")
+        stdout.print(
+            f"sampler '{report['sampler']}', acceptance {report['acceptance']:.3f}, {report['images_per_s']:,.0f} img/s; "
+            f"written to {target / 'eval.json'}"
+        )
 
 
 @app.command()

@@ -4,13 +4,18 @@ A critic trained as a Wasserstein or SAN discriminator gives unbounded
 scores, and even a classifier-style D is miscalibrated after adversarial
 training. Rejection and MH samplers need log(p_data / p_G), which a
 calibrated logit estimates; a logistic regression a * score + b, fitted on
-held-out real images against generated ones, provides it.
+real images against freshly generated ones, provides it. The real images
+come from the training split, because the test split is what `gan eval`
+compares with: calibrating on it would leak the reference into the samples.
+Two parameters fitted on 10,000 images barely overfit, but a D that has
+memorised its training images would look over-confident here.
 """
 
 from __future__ import annotations
 
 import torch
 import torch.nn.functional as F
+from rich.progress import Progress
 from torch import nn
 
 from gan_core import GanError, ImageData, TrainedModel
@@ -73,10 +78,21 @@ def real_subset(data: ImageData, n: int, device: torch.device) -> torch.Tensor:
 
 
 @torch.no_grad()
-def fit_calibration(model: TrainedModel, data: ImageData, n: int) -> Calibration:
+def generated_scores(model: TrainedModel, n: int, progress: Progress | None = None, what: str = "scoring") -> torch.Tensor:
+    """D's scores of n freshly generated images, a batch at a time, shown on ``progress`` if given."""
+    task = progress.add_task(what, total=n) if progress is not None else None
+    scores = []
+    for i in range(0, n, SCORE_BATCH):
+        scores.append(model.score(model.generate(min(SCORE_BATCH, n - i)).images))
+        if progress is not None and task is not None:
+            progress.update(task, completed=min(i + SCORE_BATCH, n))
+    return torch.cat(scores)
+
+
+@torch.no_grad()
+def fit_calibration(model: TrainedModel, data: ImageData, n: int, progress: Progress | None = None) -> Calibration:
     """A calibration from n real images of the training set and n generated ones."""
     calibration = Calibration().to(model.device)
     real = scores_of(model, real_subset(data, n, model.device))
-    fake = torch.cat([model.score(model.generate(min(SCORE_BATCH, n - i)).images) for i in range(0, n, SCORE_BATCH)])
-    calibration.fit(real, fake)
+    calibration.fit(real, generated_scores(model, n, progress, "calibrating D"))
     return calibration

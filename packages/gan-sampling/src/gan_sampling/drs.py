@@ -18,7 +18,7 @@ import torch
 from gan_core import ImageData, SampleResult, Sampler, TrainedModel, option
 
 from .budget import out_of_proposals, proposal_limit
-from .calibration import SCORE_BATCH, fit_calibration, scores_of
+from .calibration import SCORE_BATCH, fit_calibration, generated_scores, scores_of
 
 
 @dataclass(frozen=True)
@@ -54,9 +54,8 @@ class DiscriminatorRejection(Sampler):
     @torch.no_grad()
     def fit(self, model: TrainedModel, data: ImageData, progress=None) -> None:
         o = self.options
-        self.calibration = fit_calibration(model, data, o.calibration)
-        logits = torch.cat([self.logits(model, model.generate(min(SCORE_BATCH, o.burn_in - i)).images)
-                            for i in range(0, o.burn_in, SCORE_BATCH)])
+        self.calibration = fit_calibration(model, data, o.calibration, progress)
+        logits = self.calibration(generated_scores(model, o.burn_in, progress, "burn-in"))
         self.max_logit.fill_(float(logits.max()))
         f = drs_f(logits, self.max_logit, o.epsilon, 0.0)
         gamma = o.gamma if o.gamma is not None else float(torch.quantile(f.double(), o.percentile / 100))

@@ -1,17 +1,24 @@
 """Latent gradient ascent (Issenhuth et al., WACV 2022, after Tanaka 2019's DOT).
 
-Moves each prior code a few steps up the gradient of the discriminator's
-realness score of its image, z <- z + step * grad_z score(G(z)), and
-generates from where it ends. Every code is kept: nothing is rejected.
+Moves each prior code a few steps up a score and generates from where it
+ends; every code is kept, nothing is rejected. The score is either the
+discriminator's realness of the code's image, grad_z D(G(z)) (no fitting,
+but G and D run at every step), or the importance weight w(z) that
+latent-rs learns (fitted once; the steps never touch G or D, and they follow
+what the reweighting found to be good codes rather than D's raw opinion).
 """
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
+from typing import Any
 
 import torch
 
-from gan_core import SampleResult, Sampler, option
+from gan_core import ImageData, SampleResult, Sampler, TrainedModel, option
+
+from .latent_rs import LatentRejection, LatentRSOptions
 
 
 @dataclass(frozen=True)
@@ -19,24 +26,53 @@ class LatentGAOptions:
     steps: int = option(5, "gradient steps per code", min=0, max=1000)
     step_size: float = option(0.01, "step size in latent units", min=0.0)
     normalize: bool = option(True, "step along the unit gradient direction, so step_size is a distance")
+    score: str = option("discriminator", "what the codes climb: D's realness of G(z), or latent-rs's weight w(z)",
+                        choices=("discriminator", "weights"))
+    weight_steps: int = option(1500, "training steps of the weight network (score=weights)", min=1)
+
+
+def ascend(score: Callable[[torch.Tensor], torch.Tensor], z: torch.Tensor, steps: int, step_size: float,
+           normalize: bool) -> torch.Tensor:
+    """z moved ``steps`` times by ``step_size`` along the gradient of ``score`` (summed over the batch)."""
+    for _ in range(steps):
+        z = z.detach().requires_grad_(True)
+        with torch.enable_grad():
+            (grad,) = torch.autograd.grad(score(z).sum(), z)
+        if normalize:
+            grad = grad / grad.norm(dim=1, keepdim=True).clamp(min=1e-12)
+        z = z + step_size * grad
+    return z.detach()
 
 
 class LatentGradientAscent(Sampler):
-    """Latent gradient ascent: move codes up D's realness score before generating."""
+    """Latent gradient ascent: move codes up D's realness score (or latent-rs's weight) before generating."""
 
     name = "latent-ga"
     Options = LatentGAOptions
 
-    def ascend(self, model, z: torch.Tensor) -> torch.Tensor:
+    def __init__(self, options: Any) -> None:
+        super().__init__(options)
+        self.needs_fit = options.score == "weights"
+        if self.needs_fit:
+            self.weighting = LatentRejection(LatentRSOptions(steps=options.weight_steps))
+
+    def fit(self, model: TrainedModel, data: ImageData, progress=None) -> None:
+        self.weighting.fit(model, data, progress)
+
+    def load_state_dict(self, state, strict: bool = True, assign: bool = False):  # type: ignore[override]
+        """The weight network's size comes from the saved state, so build it before loading."""
+        if self.needs_fit and self.weighting.weights is None and "weighting.sizes" in state:
+            self.weighting.build(*(int(v) for v in state["weighting.sizes"]))
+        return super().load_state_dict(state, strict=strict, assign=assign)
+
+    def ascend(self, model: TrainedModel, z: torch.Tensor) -> torch.Tensor:
         o = self.options
-        for _ in range(o.steps):
-            z = z.detach().requires_grad_(True)
-            with torch.enable_grad():
-                (grad,) = torch.autograd.grad(model.score(model.generator(z)).sum(), z)
-            if o.normalize:
-                grad = grad / grad.norm(dim=1, keepdim=True).clamp(min=1e-12)
-            z = z + o.step_size * grad
-        return z.detach()
+        if o.score == "weights":
+            score = self.weighting.weights
+        else:
+            def score(codes: torch.Tensor) -> torch.Tensor:
+                return model.score(model.generator(codes))
+        return ascend(score, z, o.steps, o.step_size, o.normalize)
 
     def sample(self, model, n, *, component=None, max_proposals=None) -> SampleResult:
         latent = model.prior.sample(n, component=component)
@@ -44,3 +80,6 @@ class LatentGradientAscent(Sampler):
         with torch.no_grad():
             images = model.generator(z)
         return SampleResult(images, latent.labels, n)
+
+    def describe(self) -> dict[str, Any]:
+        return {"score": self.options.score, **({"weights trained": self.weighting.weights is not None} if self.needs_fit else {})}

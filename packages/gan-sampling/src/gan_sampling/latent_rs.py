@@ -80,7 +80,7 @@ class LatentRejection(Sampler):
         self.register_buffer("sizes", torch.zeros(2, dtype=torch.long))  # latent size, pixels per image
         self.register_buffer("m", torch.tensor(float(options.m)))
 
-    def _build(self, latent_dim: int, pixels: int) -> tuple[WeightNetwork, nn.Module]:
+    def build(self, latent_dim: int, pixels: int) -> tuple[WeightNetwork, nn.Module]:
         """The weight network and critic; both are saved with the run."""
         self.sizes.copy_(torch.tensor([latent_dim, pixels]))
         self.weights = WeightNetwork(latent_dim).to(self.m.device)
@@ -90,14 +90,14 @@ class LatentRejection(Sampler):
     def load_state_dict(self, state, strict: bool = True, assign: bool = False):  # type: ignore[override]
         """The networks' sizes come from the saved state, so build them before loading."""
         if self.weights is None and "sizes" in state:
-            self._build(*(int(v) for v in state["sizes"]))
+            self.build(*(int(v) for v in state["sizes"]))
         return super().load_state_dict(state, strict=strict, assign=assign)
 
     def fit(self, model: TrainedModel, data: ImageData, progress=None) -> None:
         o, device = self.options, model.device
         torch.manual_seed(0)
         real_pool = real_subset(data, min(o.real_images, len(data)), device).flatten(1)
-        weights, critic = self._build(model.prior.code_dim, real_pool.shape[1])
+        weights, critic = self.build(model.prior.code_dim, real_pool.shape[1])
         opt_w = torch.optim.Adam(weights.parameters(), lr=o.lr, betas=(0.5, 0.9))
         opt_c = torch.optim.Adam(critic.parameters(), lr=o.lr, betas=(0.5, 0.9))
         task = progress.add_task("fitting latent-rs", total=o.steps) if progress is not None else None

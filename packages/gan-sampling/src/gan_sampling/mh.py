@@ -67,7 +67,7 @@ class MetropolisHastings(Sampler):
 
     @torch.no_grad()
     def fit(self, model: TrainedModel, data: ImageData, progress=None) -> None:
-        self.calibration = fit_calibration(model, data, self.options.calibration)
+        self.calibration = fit_calibration(model, data, self.options.calibration, progress)
 
     @torch.no_grad()
     def sample(self, model, n, *, component=None, max_proposals=None) -> SampleResult:
