@@ -65,11 +65,15 @@ class Parts:
     dataset: Dataset | None = None
 
 
-def instantiate(chosen: dict[str, Chosen], latent_dim: int) -> Parts:
-    """Build the components; the dataset is optional (sampling needs none)."""
+def instantiate(chosen: dict[str, Chosen], latent_dim: int | None) -> Parts:
+    """Build the components; the dataset is optional (sampling needs none).
+
+    ``latent_dim`` None means the prior's own ``default_latent_dim``.
+    """
     make = lambda kind: chosen[kind].entry.cls(chosen[kind].options)  # noqa: E731
+    prior_cls = chosen["prior"].entry.cls
     return Parts(
-        prior=chosen["prior"].entry.cls(chosen["prior"].options, latent_dim),  # type: ignore[call-arg]
+        prior=prior_cls(chosen["prior"].options, latent_dim or prior_cls.default_latent_dim),  # type: ignore[call-arg, attr-defined]
         loss=make("loss"),
         architecture=make("architecture"),
         dataset=make("dataset") if "dataset" in chosen else None,
@@ -122,3 +126,9 @@ def build_networks(parts: Parts, spec: NetworkSpec, device: torch.device) -> tup
             f"architecture '{parts.architecture.name}' built a discriminator that is not a gan_core.Discriminator"
         )
     return networks.generator.to(device), discriminator.to(device)
+
+
+def build_loss_modules(parts: Parts, spec: NetworkSpec, device: torch.device) -> torch.nn.Module | None:
+    """The networks the loss trains alongside G (see ``Loss.build_modules``), on ``device``."""
+    modules = parts.loss.build_modules(parts.architecture, spec, parts.prior)
+    return None if modules is None else modules.to(device)

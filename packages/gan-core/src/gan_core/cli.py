@@ -92,7 +92,7 @@ def train(
     epochs: Annotated[Optional[int], typer.Option(help="Passes over the data. [default: 1]")] = None,
     steps: Annotated[Optional[int], typer.Option(help="Generator steps to train for, instead of --epochs.")] = None,
     batch_size: Annotated[Optional[int], typer.Option(help="Images per batch. [default: 64]")] = None,
-    latent_dim: Annotated[Optional[int], typer.Option(help="Size of the latent code. [default: 100]")] = None,
+    latent_dim: Annotated[Optional[int], typer.Option(help="Size of the latent code. [default: the prior's, 100 for most]")] = None,
     optimizer: Annotated[Optional[str], typer.Option(help="adam or rmsprop. [default: the loss's]")] = None,
     lr_g: Annotated[Optional[float], typer.Option(help="Generator learning rate. [default: the loss's, 2e-4]")] = None,
     lr_d: Annotated[Optional[float], typer.Option(help="Discriminator learning rate. [default: the loss's, 2e-4]")] = None,
@@ -105,6 +105,7 @@ def train(
     eval_every: Annotated[Optional[int], typer.Option(help="Evaluate (FID, precision...) every N epochs into metrics.jsonl. [default: 0, never]")] = None,
     eval_n: Annotated[Optional[int], typer.Option(help="Images per evaluation during training. [default: 10000]")] = None,
     keep_best: Annotated[Optional[str], typer.Option(help="Keep the best checkpoint by this metric (e.g. fid) in RUN/best.")] = None,
+    perceptual: Annotated[Optional[float], typer.Option(help="Add BETA x a perceptual feature-matching loss to G's loss (any loss). [default: 0, off]")] = None,
     data_dir: Annotated[Optional[Path], typer.Option(help="Folder holding the dataset files (searched first).")] = None,
     out: Annotated[Optional[Path], typer.Option(help="Run directory to create. [default: runs/PRIOR-LOSS]")] = None,
     config: Annotated[Optional[Path], typer.Option(help="TOML file of settings; flags given here win.")] = None,
@@ -121,7 +122,7 @@ def train(
         prior=prior, loss=loss, arch=arch, dataset=dataset, sampler=sampler, epochs=epochs, steps=steps,
         batch_size=batch_size, latent_dim=latent_dim, optimizer=optimizer, lr_g=lr_g, lr_d=lr_d, betas=betas,
         d_steps=d_steps, seed=seed, device=device, log_every=log_every, checkpoint_every=checkpoint_every,
-        eval_every=eval_every, eval_n=eval_n, keep_best=keep_best,
+        eval_every=eval_every, eval_n=eval_n, keep_best=keep_best, perceptual=perceptual,
         data_dir=str(data_dir) if data_dir else None, out=str(out) if out else None,
         options=parse_assignments(option or []) or None,
     )
@@ -380,6 +381,8 @@ def plugins_show(name: Annotated[str, typer.Argument(help="Component name, e.g. 
         stdout.print(f"[bold]{entry.name}[/bold] ({entry.kind}) from {entry.package} {entry.version}: {escape(cls.summary())}")
         for need, why in cls.requires.items():
             stdout.print(f"  requires {need}: {escape(why)}")
+        for capability in sorted(cls.provided):
+            stdout.print(f"  provides {capability}")
         rows = describe_options(cls.Options)
         if not rows:
             stdout.print("  no options")
@@ -393,6 +396,24 @@ def plugins_show(name: Annotated[str, typer.Argument(help="Component name, e.g. 
         stdout.print(table)
 
 
+class _PluginApp:
+    """What ``register_commands`` receives: the app, with commands wrapped like the core's own.
+
+    A plugin's ``GanError`` then prints one sentence and exits 2, and Ctrl-C
+    and unexpected errors are handled as for every built-in command.
+    """
+
+    def __init__(self, typer_app: typer.Typer) -> None:
+        self._app = typer_app
+
+    def command(self, *args: Any, **kwargs: Any) -> Callable[[Callable[..., Any]], Callable[..., Any]]:
+        register = self._app.command(*args, **kwargs)
+        return lambda func: register(user_errors(func))
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(self._app, name)
+
+
 def _register_plugin_commands() -> None:
     """Let plugins add sub-commands; one that fails is reported, not fatal."""
     from .plugins import PluginFailure, get_host
@@ -400,7 +421,7 @@ def _register_plugin_commands() -> None:
     host = get_host()
     for impl in host.pm.hook.register_commands.get_hookimpls():
         try:
-            impl.function(app=app)
+            impl.function(app=_PluginApp(app))
         except Exception as exc:
             origin = host.origins.get(impl.plugin_name)
             host.failures.append(PluginFailure(impl.plugin_name, origin.package if origin else "unknown", f"{type(exc).__name__}: {exc}"))

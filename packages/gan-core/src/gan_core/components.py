@@ -122,6 +122,8 @@ class Prior(Component, nn.Module):
     kind = "prior"
     #: number of components ``gan sample --class k`` can pick from (None: not a mixture)
     num_components: int | None = None
+    #: latent size when the user gives no --latent-dim
+    default_latent_dim: ClassVar[int] = 100
     #: multiplies the spread around each mode when sampling (``gan sample --sigma-scale``):
     #: below 1 trades diversity for fidelity. Always 1 during training.
     spread: float = 1.0
@@ -195,8 +197,17 @@ class Networks:
     discriminator: Discriminator
 
 
+#: capability of an architecture that can build an encoder (see :meth:`Architecture.build_encoder`)
+ENCODER = "encoder"
+
+
 class Architecture(Component):
-    """Builds the generator and discriminator for a data shape and latent size."""
+    """Builds the generator and discriminator for a data shape and latent size.
+
+    An architecture that can also build an encoder E (images to codes) lists
+    ``ENCODER`` in ``provided``; losses that need one declare it in
+    ``requires``, so a combination without it is refused before training.
+    """
 
     kind = "architecture"
 
@@ -206,15 +217,22 @@ class Architecture(Component):
     def build(self, spec: NetworkSpec) -> Networks:
         raise NotImplementedError
 
+    def build_encoder(self, spec: NetworkSpec, outputs: int) -> nn.Module:
+        """E: images (B, C, H, W) in [-1, 1] -> (B, outputs), in this architecture's style."""
+        from .errors import GanError
+
+        raise GanError(f"architecture '{self.name}' builds no encoder; use one that 'gan plugins show' lists as providing one")
+
 
 # --------------------------------------------------------------------------- losses
 
 
 class Batch(NamedTuple):
-    """Images with their labels (real data) or the labels their codes stand for (fakes)."""
+    """Images with their labels (real data) or, for fakes, the labels and codes they came from."""
 
     images: torch.Tensor
     labels: torch.Tensor | None = None
+    z: torch.Tensor | None = None  # the generator's input codes (fakes only): losses that invert G need them
 
 
 @dataclass(frozen=True)
@@ -246,6 +264,15 @@ class Loss(Component):
     def prepare_discriminator(self, discriminator: Discriminator) -> Discriminator:
         """Adapt D once after it is built (a loss may replace ``head``)."""
         return discriminator
+
+    def build_modules(self, architecture: Architecture, spec: NetworkSpec, prior: Prior) -> nn.Module | None:
+        """Extra networks this loss trains alongside G, with G's optimiser (ClusterGAN's encoder).
+
+        The loss keeps a reference to what it returns and uses it in its
+        objectives; the core moves it to the device, trains it, and saves it
+        in the run under ``loss.``. The default: none.
+        """
+        return None
 
     def d_loss(self, d: Discriminator, real: Batch, fake: Batch) -> torch.Tensor:
         """Scalar to minimise w.r.t. D's parameters; ``fake.images`` are detached."""
@@ -283,7 +310,7 @@ class TrainedModel:
     @torch.no_grad()
     def generate(self, n: int, *, component: int | None = None) -> Batch:
         latent = self.prior.sample(n, component=component)
-        return Batch(self.generator(latent.z), latent.labels)
+        return Batch(self.generator(latent.z), latent.labels, latent.z)
 
     def score(self, images: torch.Tensor) -> torch.Tensor:
         """D's realness score of each image (differentiable: latent ascent follows its gradient)."""

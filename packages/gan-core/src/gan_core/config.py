@@ -32,7 +32,7 @@ class TrainConfig:
     epochs: int = 1
     steps: int | None = None
     batch_size: int = 64
-    latent_dim: int = 100
+    latent_dim: int | None = None  # None: the prior's default_latent_dim (100 for most)
     optimizer: Literal["adam", "rmsprop"] | None = None
     lr_g: float | None = None
     lr_d: float | None = None
@@ -45,6 +45,7 @@ class TrainConfig:
     eval_every: int = 0
     eval_n: int = 10_000
     keep_best: str | None = None
+    perceptual: float = 0.0  # beta_p of the perceptual regulariser added to G's loss (0: off)
     data_dir: str | None = None
     out: str | None = None
 
@@ -56,6 +57,7 @@ class TrainConfig:
 
 
 _POSITIVE = {"epochs", "steps", "batch_size", "latent_dim", "d_steps", "log_every", "eval_n"}
+_NON_NEGATIVE = {"perceptual"}
 
 
 def read_config_file(path: Path) -> dict[str, Any]:
@@ -105,5 +107,7 @@ def merge_config(file_values: Mapping[str, Any], cli_values: Mapping[str, Any], 
             coerced = coerce(value, hints[key], f"{origin} setting '{key.replace('_', '-')}'")
             if key in _POSITIVE and coerced is not None and coerced < 1:
                 raise GanError(f"{origin} setting '{key.replace('_', '-')}' must be at least 1, not {coerced}")
+            if key in _NON_NEGATIVE and coerced < 0:
+                raise GanError(f"{origin} setting '{key.replace('_', '-')}' must be 0 or more, not {coerced}")
             setattr(config, key, coerced)
     return config

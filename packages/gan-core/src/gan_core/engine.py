@@ -61,6 +61,8 @@ class Trainer:
     log: Callable[[dict[str, Any]], None]
     #: called at the end of every epoch with the epoch number (grids, evaluation)
     on_epoch_end: Callable[[int], None]
+    #: an extra term of G's loss from the real and generated batch (the perceptual loss), or None
+    regulariser: Callable[[torch.Tensor, torch.Tensor], torch.Tensor] | None = None
     stop_requested: bool = False
 
     def real_batch(self, index: int) -> Batch:
@@ -80,13 +82,15 @@ class Trainer:
             with torch.set_grad_enabled(last):  # the last fakes are reused by the G step
                 latent: Latent = self.prior.sample(s.batch_size)
                 fake = G(latent.z)
-            d_loss = loss.d_loss(D, real, Batch(fake.detach(), latent.labels))
+            d_loss = loss.d_loss(D, real, Batch(fake.detach(), latent.labels, latent.z))
             self.opt_d.zero_grad(set_to_none=True)
             d_loss.backward()
             self.opt_d.step()
             loss.after_d_step(D)
         D.requires_grad_(False)  # G's step needs gradients through D, not for D's weights
-        g_loss = loss.g_loss(D, Batch(fake, latent.labels))
+        g_loss = loss.g_loss(D, Batch(fake, latent.labels, latent.z))
+        if self.regulariser is not None:
+            g_loss = g_loss + self.regulariser(real.images, fake)
         self.opt_g.zero_grad(set_to_none=True)
         g_loss.backward()
         self.opt_g.step()

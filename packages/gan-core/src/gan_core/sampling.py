@@ -20,7 +20,7 @@ import torch
 from rich.console import Console
 from rich.progress import Progress
 
-from .assembly import Parts, build_networks, choose, instantiate, load_data, network_spec
+from .assembly import Parts, build_loss_modules, build_networks, choose, instantiate, load_data, network_spec
 from .components import Sampler, TrainedModel
 from .errors import GanError
 from .images import png_bytes, save_grid, to_uint8
@@ -59,15 +59,20 @@ def load_run(path: Path, device: torch.device) -> LoadedRun:
     names = {"prior": config.prior, "architecture": config.arch, "loss": config.loss}
     chosen = {kind: choose(registry, kind, name, config.options.get(kind)) for kind, name in names.items()}
     parts = instantiate(chosen, config.latent_dim)
-    generator, discriminator = build_networks(parts, network_spec(parts, tuple(info["data"]["shape"])), device)
+    spec = network_spec(parts, tuple(info["data"]["shape"]))
+    generator, discriminator = build_networks(parts, spec, device)
+    loss_modules = build_loss_modules(parts, spec, device)  # the loss keeps its own reference
     weights, meta = load_tensors(path / WEIGHTS_FILE)
     check_step(path / WEIGHTS_FILE, meta, info["checkpoint"]["step"])
     load_module_state(generator, "generator", weights, path)
     load_module_state(discriminator, "discriminator", weights, path)
     prior = parts.prior.to(device)
     load_module_state(prior, "prior", weights, path)
-    for module in (generator, discriminator, prior):
-        module.eval().requires_grad_(False)
+    if loss_modules is not None:
+        load_module_state(loss_modules, "loss", weights, path)
+    for module in (generator, discriminator, prior, loss_modules):
+        if module is not None:
+            module.eval().requires_grad_(False)
     return LoadedRun(path, info, parts, TrainedModel(generator, discriminator, prior, parts.loss, device), weights)
 
 

@@ -19,13 +19,23 @@ import torch
 from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeRemainingColumn
 
-from .assembly import Chosen, build_networks, check_combination, choose, instantiate, load_data, network_spec
+from .assembly import (
+    Chosen,
+    build_loss_modules,
+    build_networks,
+    check_combination,
+    choose,
+    instantiate,
+    load_data,
+    network_spec,
+)
 from .components import Combination, Latent, TrainingDefaults
 from .config import TrainConfig
 from .devices import resolve_device
 from .engine import Schedule, StopRequested, Trainer, TrainState
 from .errors import GanError
 from .images import save_grid
+from .perceptual import perceptual_regulariser
 from .registry import get_registry
 from .runs import (
     OPTIM_FILE,
@@ -139,12 +149,15 @@ class TrainingSession:
             )
         self.evaluator = _evaluator(config, chosen["dataset"], device)
 
-        self.generator, self.discriminator = build_networks(parts, network_spec(parts, data.shape), device)
+        spec = network_spec(parts, data.shape)
+        self.generator, self.discriminator = build_networks(parts, spec, device)
+        self.loss_modules = build_loss_modules(parts, spec, device)
+        self.regulariser = perceptual_regulariser(config.perceptual, data.shape, device) if config.perceptual else None
         self.prior = parts.prior.to(device)
         self.fixed: Latent = self.prior.sample(GRID_SIZE)  # the same codes for every sample grid of the run
         if init_from:
             _init_networks(init_from, self.generator, self.discriminator)
-        params_g = list(self.generator.parameters()) + list(self.prior.parameters())
+        params_g = [*self.generator.parameters(), *self.prior.parameters(), *self.own_modules("loss_modules")]
         self.opt_g = make_optimizer(optim.optimizer, params_g, optim.lr_g, optim.betas)
         self.opt_d = make_optimizer(optim.optimizer, list(self.discriminator.parameters()), optim.lr_d, optim.betas)
         self.state = TrainState()
@@ -154,19 +167,25 @@ class TrainingSession:
         schedule = Schedule(config.batch_size, optim.d_steps, self.total, self.steps_per_epoch, config.log_every,
                             config.checkpoint_every)
         self.run_info = _run_info(config, chosen, optim, data, self.total, self.steps_per_epoch, device, init_from,
-                                  previous, out)
+                                  previous, out, parts.prior.latent_dim)
         self.best: dict[str, Any] = dict((previous or {}).get("best") or {})
         self.writer = RunWriter(out, existing=previous is not None)
         self.trainer = Trainer(
             self.generator, self.discriminator, self.prior, parts.loss, data.to(device), self.opt_g, self.opt_d,
             schedule, self.state, checkpoint=self.checkpoint, log=self.writer.log, on_epoch_end=self.on_epoch_end,
+            regulariser=self.regulariser,
         )
+
+    def own_modules(self, name: str) -> list[torch.nn.Parameter]:
+        module = getattr(self, name)
+        return [] if module is None else list(module.parameters())
 
     def model_weights(self) -> dict[str, torch.Tensor]:
         return {
             **prefixed("generator", self.generator.state_dict()),
             **prefixed("discriminator", self.discriminator.state_dict()),
             **prefixed("prior", self.prior.state_dict()),
+            **(prefixed("loss", self.loss_modules.state_dict()) if self.loss_modules is not None else {}),
         }
 
     def checkpoint(self, step: int) -> None:
@@ -335,6 +354,8 @@ def _restore(run: Path, info: dict[str, Any], session: TrainingSession, device: 
     check_step(run / OPTIM_FILE, meta_o, step)
     for name in ("generator", "discriminator", "prior"):
         load_module_state(getattr(session, name), name, weights, run)
+    if session.loss_modules is not None:
+        load_module_state(session.loss_modules, "loss", weights, run)
     optim_info = json.loads(meta_o.get("gan.optim", "{}"))
     load_optimizer(session.opt_g, "opt_g", optim, optim_info["opt_g"])
     load_optimizer(session.opt_d, "opt_d", optim, optim_info["opt_d"])
@@ -347,13 +368,13 @@ def _restore(run: Path, info: dict[str, Any], session: TrainingSession, device: 
     return Latent(optim["trainer.fixed_z"].to(device), None if labels is None else labels.to(device))
 
 
-def _run_info(config, chosen: dict[str, Chosen], optim: Resolved, data, total, steps_per_epoch, device, init_from, previous, out) -> dict[str, Any]:
+def _run_info(config, chosen: dict[str, Chosen], optim: Resolved, data, total, steps_per_epoch, device, init_from, previous, out, latent_dim) -> dict[str, Any]:
     train = config.to_dict()
     for key in ("prior", "loss", "arch", "dataset", "sampler", "options", "out"):
         train.pop(key)
     train.update(
         optimizer=optim.optimizer, lr_g=optim.lr_g, lr_d=optim.lr_d, betas=list(optim.betas), d_steps=optim.d_steps,
-        steps=total, device_used=str(device),
+        steps=total, device_used=str(device), latent_dim=latent_dim,
     )
     packages = {c.entry.package: c.entry.version for c in chosen.values()}
     return {

@@ -7,7 +7,7 @@ from dataclasses import dataclass
 import torch
 from torch import nn
 
-from ..components import Architecture, Discriminator, Networks, NetworkSpec
+from ..components import ENCODER, Architecture, Discriminator, Networks, NetworkSpec
 from ..errors import GanError
 from ..options import option
 from ..plugins import hookimpl
@@ -63,19 +63,41 @@ class DCGANDiscriminator(Discriminator):
         return self.body(x)
 
 
+def dcgan_encoder(image_shape: tuple[int, int, int], outputs: int, width: int) -> nn.Sequential:
+    """E shaped like D (two stride-2 convs), with batch norm (E has no gradient penalty) and a linear output."""
+    channels, height, wide = image_shape
+    return nn.Sequential(
+        nn.Conv2d(channels, width, 4, 2, 1),
+        nn.LeakyReLU(0.2),
+        nn.Conv2d(width, 2 * width, 4, 2, 1, bias=False),
+        nn.BatchNorm2d(2 * width),
+        nn.LeakyReLU(0.2),
+        nn.Flatten(),
+        nn.Linear(2 * width * (height // 4) * (wide // 4), outputs),
+    )
+
+
 class DCGAN(Architecture):
     """Convolutional G and D for images whose sides are multiples of 4 (28x28 MNIST)."""
 
     name = "dcgan"
     Options = DCGANOptions
+    provided = frozenset({ENCODER})
 
-    def build(self, spec: NetworkSpec) -> Networks:
+    def build_encoder(self, spec: NetworkSpec, outputs: int) -> nn.Module:
+        self.check_shape(spec)
+        return dcgan_encoder(spec.image_shape, outputs, self.options.width)
+
+    def check_shape(self, spec: NetworkSpec) -> None:
         _, height, wide = spec.image_shape
         if height % 4 or wide % 4:
             raise GanError(
                 f"the dcgan architecture needs image sides that are multiples of 4, not {height}x{wide}; "
                 "resize the data (-o dataset.size=28) or use --arch mlp"
             )
+
+    def build(self, spec: NetworkSpec) -> Networks:
+        self.check_shape(spec)
         o = self.options
         return Networks(
             generator=DCGANGenerator(spec.latent_dim, spec.image_shape, o.width),

@@ -8,7 +8,7 @@ from dataclasses import dataclass
 import torch
 from torch import nn
 
-from ..components import Architecture, Discriminator, Networks, NetworkSpec
+from ..components import ENCODER, Architecture, Discriminator, Networks, NetworkSpec
 from ..options import option
 from ..plugins import hookimpl
 
@@ -50,11 +50,24 @@ class MLPDiscriminator(Discriminator):
         return self.body(x.flatten(1))
 
 
+def mlp_encoder(image_shape: tuple[int, int, int], outputs: int, slope: float) -> nn.Sequential:
+    """E shaped like D's body (pixels-1024-512-256) with a linear output of ``outputs`` values."""
+    widths = [math.prod(image_shape), 1024, 512, 256]
+    layers: list[nn.Module] = [nn.Flatten()]
+    for fan_in, fan_out in zip(widths, widths[1:]):
+        layers += [nn.Linear(fan_in, fan_out), nn.LeakyReLU(slope)]
+    return nn.Sequential(*layers, nn.Linear(widths[-1], outputs))
+
+
 class MLP(Architecture):
     """Fully connected G (latent-256-512-1024-pixels, tanh) and D (pixels-1024-512-256-out)."""
 
     name = "mlp"
     Options = MLPOptions
+    provided = frozenset({ENCODER})
+
+    def build_encoder(self, spec: NetworkSpec, outputs: int) -> nn.Module:
+        return mlp_encoder(spec.image_shape, outputs, self.options.slope)
 
     def build(self, spec: NetworkSpec) -> Networks:
         o = self.options

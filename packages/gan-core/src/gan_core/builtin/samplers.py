@@ -22,8 +22,8 @@ class PlainSampler(Sampler):
         component: int | None = None,
         max_proposals: int | None = None,
     ) -> SampleResult:
-        images, labels = model.generate(n, component=component)
-        return SampleResult(images, labels, proposals=n)
+        batch = model.generate(n, component=component)
+        return SampleResult(batch.images, batch.labels, proposals=n)
 
 
 @hookimpl

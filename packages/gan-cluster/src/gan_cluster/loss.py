@@ -1,0 +1,118 @@
+"""The ClusterGAN loss: any base adversarial loss plus an encoder that inverts G.
+
+G and the encoder E share G's optimiser and minimise
+
+    L_GE = L_adv + beta_n * ||z_n - E(G(z))_n||^2 + beta_c * CE(z_c, E(G(z))_c)
+
+(squared error averaged over coordinates, as the reference code does). The
+discriminator's step is the base loss's, untouched. Recovering z_c from
+G(z) forces G to make the clusters distinguishable, and E then clusters real
+images: that is what ``gan cluster`` measures.
+
+The base loss (vanilla, wgan-gp, or any installed loss) is looked up by name
+through the registry with ``gan_core.create_component``, so this package
+never imports the package that ships it; its optimiser defaults, D steps,
+head and clipping all carry over.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+import torch
+import torch.nn.functional as F
+from torch import nn
+
+from gan_core import (
+    ENCODER,
+    Architecture,
+    Batch,
+    Combination,
+    Discriminator,
+    GanError,
+    Loss,
+    NetworkSpec,
+    Prior,
+    TrainingDefaults,
+    create_component,
+    option,
+)
+
+from .priors import CLUSTER_CODES
+
+
+@dataclass(frozen=True)
+class ClusterGANOptions:
+    base: str = option("vanilla", "the adversarial loss to wrap (any installed loss: vanilla, wgan-gp...)")
+    beta_n: float = option(10.0, "weight of the Gaussian part's reconstruction ||z_n - E(G(z))_n||^2", min=0.0)
+    beta_c: float = option(10.0, "weight of the cluster's cross-entropy CE(z_c, E(G(z))_c)", min=0.0)
+
+
+class ClusterGANLoss(Loss):
+    """ClusterGAN: a base adversarial loss plus an encoder trained with G to recover z = (z_n, z_c)."""
+
+    name = "clustergan"
+    Options = ClusterGANOptions
+    requires = {
+        ENCODER: "E(G(z)) must recover the code; mlp and dcgan build one",
+        CLUSTER_CODES: "the codes must carry a cluster; use --prior cluster or cluster-gmm",
+    }
+
+    def __init__(self, options: Any) -> None:
+        super().__init__(options)
+        if options.base == self.name:
+            raise GanError("loss 'clustergan' cannot wrap itself; pick another base with -o loss.base=vanilla")
+        self.base: Loss = create_component("loss", options.base)  # type: ignore[assignment]
+        self.encoder: nn.Module | None = None
+        self.noise_dim = 0
+
+    # --- the base loss decides everything about D
+    def defaults(self) -> TrainingDefaults:
+        return self.base.defaults()
+
+    def discriminator_outputs(self, prior: Prior) -> int:
+        return self.base.discriminator_outputs(prior)
+
+    def prepare_discriminator(self, discriminator: Discriminator) -> Discriminator:
+        return self.base.prepare_discriminator(discriminator)
+
+    def d_loss(self, d: Discriminator, real: Batch, fake: Batch) -> torch.Tensor:
+        return self.base.d_loss(d, real, fake)
+
+    def after_d_step(self, d: Discriminator) -> None:
+        self.base.after_d_step(d)
+
+    def realness(self, outputs: torch.Tensor) -> torch.Tensor:
+        return self.base.realness(outputs)
+
+    def check(self, combo: Combination) -> None:
+        self.base.check(combo)
+
+    # --- the encoder
+    def build_modules(self, architecture: Architecture, spec: NetworkSpec, prior: Prior) -> nn.Module:
+        if prior.num_components is None:
+            raise GanError(f"loss 'clustergan' needs a prior with clusters, not '{prior.name}'; use --prior cluster")
+        self.noise_dim = prior.latent_dim
+        self.encoder = architecture.build_encoder(spec, prior.latent_dim + prior.num_components)
+        return self.encoder
+
+    def encode(self, images: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
+        """E's estimate of the Gaussian part and its cluster logits."""
+        assert self.encoder is not None, "build_modules runs before the loss is used"
+        out = self.encoder(images)
+        return out[:, : self.noise_dim], out[:, self.noise_dim :]
+
+    def code_losses(self, fake: Batch) -> tuple[torch.Tensor, torch.Tensor]:
+        """(||z_n - E_n||^2 averaged, CE(z_c, E_c)) on a generated batch."""
+        if fake.z is None or fake.labels is None:
+            raise GanError("loss 'clustergan' needs the generator's codes and clusters; use --prior cluster")
+        z_n, logits = self.encode(fake.images)
+        return F.mse_loss(z_n, fake.z[:, : self.noise_dim]), F.cross_entropy(logits, fake.labels)
+
+    def g_loss(self, d: Discriminator, fake: Batch) -> torch.Tensor:
+        zn_loss, zc_loss = self.code_losses(fake)
+        return self.base.g_loss(d, fake) + self.options.beta_n * zn_loss + self.options.beta_c * zc_loss
+
+    def describe(self) -> dict[str, Any]:
+        return {"base loss": self.base.name, "encoder outputs": self.noise_dim}
