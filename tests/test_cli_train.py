@@ -47,8 +47,12 @@ def test_same_seed_same_run(in_tmp):
     assert all(torch.equal(wa[k], wb[k]) for k in wa)
 
 
-def test_resume_matches_an_uninterrupted_run(in_tmp):
-    common = [*SLICE, "--seed", "5", "--log-every", "4"]
+@pytest.mark.parametrize("components", [[], ["--prior", "cluster", "--loss", "clustergan", "--perceptual", "1"]],
+                         ids=["vanilla", "clustergan-encoder-perceptual"])
+def test_resume_matches_an_uninterrupted_run(in_tmp, components):
+    if components:
+        pytest.importorskip("gan_cluster")
+    common = [*SLICE, *components, "--seed", "5", "--log-every", "4"]
     assert run_cli(["train", *common, "--steps", "33", "--out", "straight"]).exit_code == 0
     assert run_cli(["train", *common, "--steps", "13", "--out", "split"]).exit_code == 0  # stops mid-epoch
     resumed = run_cli(["train", "--resume", "split", "--steps", "33"])

@@ -1,0 +1,56 @@
+"""ClusterGAN against vanilla on MNIST, for latent sizes 20 and 100 (gan-cluster).
+
+Every run: mlp, batch 64, seed 0, the same --epochs. Each is evaluated with
+`gan eval` (10,000 samples vs the MNIST test set); each ClusterGAN run is
+also clustered with `gan cluster` on the 10,000 test images, by the argmax
+of E's cluster logits and by k-means on E's output. One more row adds the
+perceptual regulariser (`--perceptual`) to vanilla.
+
+    python benchmarks/cluster_compare.py --epochs 5 --out runs/san-bench
+
+With the same --out and --epochs as benchmarks/san_compare.py, the vanilla
+run at latent size 100 is that benchmark's vanilla run (same flags), reused.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+from pathlib import Path
+
+from compare import gan, print_table, train_and_eval, use_shared_data
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--epochs", type=int, default=5)
+    parser.add_argument("--out", type=Path, default=Path("runs/san-bench"))
+    parser.add_argument("--device", default="cpu")
+    parser.add_argument("--perceptual", type=float, default=10.0, help="beta_p of the perceptual row (0: skip it)")
+    args = parser.parse_args()
+    use_shared_data()
+    common = ["--arch", "mlp", "--seed", "0", "--device", args.device, "--log-every", "200", "--epochs", str(args.epochs),
+              "--batch-size", "64"]
+    runs: list[tuple[str, list[str], bool]] = []
+    for d in (20, 100):
+        runs.append((f"clustergan d={d}", ["--prior", "cluster", "--loss", "clustergan", "--latent-dim", str(d)], True))
+        runs.append(("vanilla" if d == 100 else f"vanilla d={d}", ["--loss", "vanilla", "--latent-dim", str(d)], False))
+    if args.perceptual:
+        runs.append((f"vanilla + perceptual {args.perceptual:g}", ["--loss", "vanilla", "--perceptual", str(args.perceptual)], False))
+    rows = []
+    for label, flags, clusters in runs:
+        path, report = train_and_eval(label, [*common, *flags], args.out)
+        row = {"run": label, **report["metrics"]}
+        if clusters:
+            for method, extra in (("", []), ("km_", ["--kmeans"])):
+                scores = json.loads(gan("cluster", str(path), "--json", "--device", args.device, *extra))
+                row.update({f"{method}{k}": scores[k] for k in ("accuracy", "nmi", "ari")})
+        rows.append(row)
+        print(json.dumps(row), flush=True)
+    print(f"\n{args.epochs} epochs, mlp, batch 64, seed 0; clustering on the 10,000 MNIST test images "
+          "(argmax of E's logits, then k-means on E's output)")
+    print_table(rows, extra=("accuracy", "nmi", "ari", "km_accuracy", "km_nmi", "km_ari"))
+
+
+if __name__ == "__main__":
+    main()
