@@ -46,11 +46,33 @@ def shift(batch: torch.Tensor, max_shift: int = 2) -> torch.Tensor:
 
 
 @torch.no_grad()
-def accuracy(net: FeatureNet, x: torch.Tensor, y: torch.Tensor) -> float:
+def accuracy(net: torch.nn.Module, x: torch.Tensor, y: torch.Tensor) -> float:
     net.eval()
     correct = sum((net(x[i : i + 1000]).argmax(1) == y[i : i + 1000]).sum().item() for i in range(0, len(x), 1000))
     net.train()
     return correct / len(x)
+
+
+def train_classifier(net: torch.nn.Module, train: tuple[torch.Tensor, torch.Tensor], test: tuple[torch.Tensor, torch.Tensor],
+                     epochs: int, batch_size: int, lr: float, label_smoothing: float = 0.0) -> None:
+    """AdamW with a one-cycle schedule on shifted batches, printing test accuracy per epoch; leaves net in eval mode."""
+    x, y = train
+    steps = epochs * (len(x) // batch_size)
+    opt = torch.optim.AdamW(net.parameters(), lr=lr, weight_decay=5e-4)
+    schedule = torch.optim.lr_scheduler.OneCycleLR(opt, max_lr=lr, total_steps=steps)
+    started = time.perf_counter()
+    for epoch in range(epochs):
+        order = torch.randperm(len(x))
+        for i in range(len(x) // batch_size):
+            idx = order[i * batch_size : (i + 1) * batch_size]
+            loss = F.cross_entropy(net(shift(x[idx])), y[idx], label_smoothing=label_smoothing)
+            opt.zero_grad(set_to_none=True)
+            loss.backward()
+            opt.step()
+            schedule.step()
+        print(f"epoch {epoch + 1}: test accuracy {accuracy(net, *test):.4f} ({time.perf_counter() - started:.0f}s)",
+              flush=True)
+    net.eval()
 
 
 def main() -> None:
@@ -65,22 +87,7 @@ def main() -> None:
     x, y = load(args.dataset, "train")
     x_test, y_test = load(args.dataset, "test")
     net = FeatureNet()
-    steps = args.epochs * (len(x) // args.batch_size)
-    opt = torch.optim.AdamW(net.parameters(), lr=args.lr, weight_decay=5e-4)
-    schedule = torch.optim.lr_scheduler.OneCycleLR(opt, max_lr=args.lr, total_steps=steps)
-    started = time.perf_counter()
-    for epoch in range(args.epochs):
-        order = torch.randperm(len(x))
-        for i in range(len(x) // args.batch_size):
-            idx = order[i * args.batch_size : (i + 1) * args.batch_size]
-            loss = F.cross_entropy(net(shift(x[idx])), y[idx], label_smoothing=0.05)
-            opt.zero_grad(set_to_none=True)
-            loss.backward()
-            opt.step()
-            schedule.step()
-        print(f"epoch {epoch + 1}: test accuracy {accuracy(net, x_test, y_test):.4f} "
-              f"({time.perf_counter() - started:.0f}s)", flush=True)
-    net.eval()
+    train_classifier(net, (x, y), (x_test, y_test), args.epochs, args.batch_size, args.lr, label_smoothing=0.05)
     test_accuracy = accuracy(net, x_test, y_test)
     OUT.mkdir(parents=True, exist_ok=True)
     weights = OUT / f"{args.dataset}-features.safetensors"

@@ -14,22 +14,12 @@ from __future__ import annotations
 import argparse
 import hashlib
 import json
-import time
 
 import torch
-import torch.nn.functional as F
 from safetensors.torch import save_file
-from train_feature_net import OUT, load, shift
+from train_feature_net import OUT, accuracy, load, train_classifier
 
 from gan_core.perceptual import META, WEIGHTS, PerceptualNet
-
-
-@torch.no_grad()
-def accuracy(net: PerceptualNet, x: torch.Tensor, y: torch.Tensor) -> float:
-    net.eval()
-    correct = sum((net(x[i : i + 1000]).argmax(1) == y[i : i + 1000]).sum().item() for i in range(0, len(x), 1000))
-    net.train()
-    return correct / len(x)
 
 
 def both(split: str) -> tuple[torch.Tensor, torch.Tensor, int]:
@@ -50,22 +40,7 @@ def main() -> None:
     x, y, _ = both("train")
     x_test, y_test, n_mnist = both("test")
     net = PerceptualNet()
-    steps = args.epochs * (len(x) // args.batch_size)
-    opt = torch.optim.AdamW(net.parameters(), lr=args.lr, weight_decay=5e-4)
-    schedule = torch.optim.lr_scheduler.OneCycleLR(opt, max_lr=args.lr, total_steps=steps)
-    started = time.perf_counter()
-    for epoch in range(args.epochs):
-        order = torch.randperm(len(x))
-        for i in range(len(x) // args.batch_size):
-            idx = order[i * args.batch_size : (i + 1) * args.batch_size]
-            loss = F.cross_entropy(net(shift(x[idx])), y[idx])
-            opt.zero_grad(set_to_none=True)
-            loss.backward()
-            opt.step()
-            schedule.step()
-        print(f"epoch {epoch + 1}: test accuracy {accuracy(net, x_test, y_test):.4f} "
-              f"({time.perf_counter() - started:.0f}s)", flush=True)
-    net.eval()
+    train_classifier(net, (x, y), (x_test, y_test), args.epochs, args.batch_size, args.lr)
     OUT.mkdir(parents=True, exist_ok=True)
     weights = OUT / WEIGHTS
     save_file({k: v.contiguous() for k, v in net.state_dict().items()}, str(weights))
