@@ -36,13 +36,27 @@ def slug(label: str) -> str:
 
 
 def train_and_eval(label: str, flags: list[str], out: Path, eval_args: tuple[str, ...] = ()) -> tuple[Path, dict]:
-    """Train ``gan train FLAGS --out OUT/slug`` unless it exists, then ``gan eval`` it."""
+    """Train ``gan train FLAGS --out OUT/slug`` unless it exists, then ``gan eval`` it.
+
+    A run that diverged is not retrained (it would diverge again): its last
+    good checkpoint is evaluated and the report gets ``diverged``, the
+    engine's sentence.
+    """
     path = out / slug(label)
-    if not (path / "run.json").exists() or json.loads((path / "run.json").read_text())["status"] != "finished":
+    status = json.loads((path / "run.json").read_text())["status"] if (path / "run.json").exists() else None
+    if status not in ("finished", "diverged"):
         started = time.perf_counter()
-        gan("train", *flags, "--out", str(path)) if not path.exists() else gan("train", "--resume", str(path))
+        args = ("train", *flags, "--out", str(path)) if not path.exists() else ("train", "--resume", str(path))
+        result = subprocess.run([*GAN, *args], capture_output=True, text=True, env=os.environ)
+        if result.returncode != 0 and not (path / "run.json").exists():
+            raise SystemExit(f"gan {' '.join(args)} failed:\n{result.stdout}\n{result.stderr}")
         print(f"trained {label} in {time.perf_counter() - started:.0f}s", flush=True)
+    info = json.loads((path / "run.json").read_text())
+    if info["status"] not in ("finished", "diverged"):
+        raise SystemExit(f"{path} stopped with status {info['status']}; see its metrics.jsonl")
     report = json.loads(gan("eval", str(path), "--json", *eval_args))
+    if info["status"] == "diverged":
+        report["diverged"] = info["diverged"]
     return path, report
 
 

@@ -33,15 +33,17 @@ from .components import Combination, Latent, TrainingDefaults
 from .config import TrainConfig
 from .devices import resolve_device
 from .engine import Schedule, StopRequested, Trainer, TrainState
-from .errors import GanError
+from .errors import GanError, TrainingDiverged
 from .images import save_grid
 from .perceptual import perceptual_regulariser
 from .registry import get_registry
 from .runs import (
     OPTIM_FILE,
+    RUN_FILE,
     RUN_FORMAT,
     WEIGHTS_FILE,
     RunWriter,
+    atomic_write_json,
     check_step,
     load_module_state,
     load_optimizer,
@@ -254,6 +256,12 @@ class TrainingSession:
             self.console.print(
                 f"Interrupted: checkpoint saved at step {state.step} in {writer.path}; continue with --resume {writer.path}"
             )
+            raise
+        except TrainingDiverged as exc:
+            if writer.committed:  # the last good checkpoint stays as it is; run.json says why it ended
+                self.run_info.update(status="diverged", diverged=exc.message, updated=_now())
+                atomic_write_json(writer.path / RUN_FILE, self.run_info)
+                exc.message += f" (at step {self.run_info['checkpoint']['step']} in {writer.path})"
             raise
         finally:
             writer.discard_if_uncommitted()

@@ -1,0 +1,14 @@
+"""gan-fgan: f-GAN (Nowozin et al. 2016) as gan plugins, one loss per f-divergence.
+
+Only the hook implementation lives here; see divergences.py and loss.py.
+"""
+
+from gan_core import hookimpl
+
+
+@hookimpl
+def register_losses(register) -> None:
+    from .loss import LOSSES
+
+    for loss in LOSSES:
+        register(loss)
