@@ -35,6 +35,14 @@ def test_clustergan_trains_and_saves_its_encoder(cluster_run):
     assert weights["generator.net.0.weight"].shape[1] == 8 + 10  # z_n and the one-hot cluster
 
 
+def test_sample_class_draws_one_cluster(cluster_run, tmp_path):
+    import numpy as np
+
+    result = run_cli(["sample", str(cluster_run), "--class", "3", "--n", "6", "--out", str(tmp_path / "c.npz")])
+    assert result.exit_code == 0, result.output
+    assert (np.load(tmp_path / "c.npz")["labels"] == 3).all()
+
+
 @pytest.mark.parametrize("prior, arch", [("cluster-gmm", "mlp"), ("cluster", "dcgan")])
 def test_other_priors_and_architectures(in_tmp, prior, arch):
     result = run_cli(["train", *SLICE, "--prior", prior, "--loss", "clustergan", "--arch", arch, "--steps", "3", "--out", "r"])
