@@ -6,7 +6,9 @@ that tests start see the same environment.
 
 from __future__ import annotations
 
+import atexit
 import os
+import shutil
 import tempfile
 from pathlib import Path
 
@@ -20,6 +22,7 @@ if MNIST_DIR.is_dir():
     os.environ.setdefault("GAN_DATA_DIR", str(DATA_ROOT))
 os.environ["GAN_NO_DOWNLOAD"] = "1"
 os.environ["XDG_CACHE_HOME"] = tempfile.mkdtemp(prefix="gan-test-cache-")
+atexit.register(shutil.rmtree, os.environ["XDG_CACHE_HOME"], ignore_errors=True)  # leave no cache behind
 
 
 @pytest.fixture

@@ -43,11 +43,19 @@ def main() -> None:
     parser.add_argument("--device", default="cpu")
     parser.add_argument("--losses", default="vanilla,san")
     parser.add_argument("--n", type=int, default=10_000)
+    parser.add_argument("--run", type=Path, action="append", default=[],
+                        help="an existing run to compare samplers on as well (repeatable)")
+    parser.add_argument("--skip-training", action="store_true", help="only the runs given with --run")
     args = parser.parse_args()
     use_shared_data()
     common = ["--arch", "mlp", "--seed", "0", "--device", args.device, "--log-every", "200", "--epochs", str(args.epochs)]
-    for loss in args.losses.split(","):
-        path, _ = train_and_eval(loss, [*common, "--loss", loss, "--batch-size", "64"], args.out)
+    runs = [] if args.skip_training else [
+        (loss, train_and_eval(loss, [*common, "--loss", loss, "--batch-size", "64"], args.out)[0])
+        for loss in args.losses.split(",")
+    ]
+    for path in args.run:
+        runs.append((str(path), path))
+    for loss, path in runs:
         rows = []
         for label, options in SAMPLERS.items():
             report = json.loads(gan("eval", str(path), "--json", "--n", str(args.n), "--device", args.device,
@@ -56,7 +64,7 @@ def main() -> None:
                    "img/s": report["images_per_s"], "seconds": report["seconds"]}
             rows.append(row)
             print(json.dumps(row), flush=True)
-        print(f"\n{loss} run ({args.epochs} epochs, mlp, seed 0), {args.n} samples per sampler")
+        print(f"\n{loss} ({path}), {args.n} samples per sampler")
         print_table(rows, extra=("accept", "img/s", "seconds"))
         print()
 
