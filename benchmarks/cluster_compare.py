@@ -14,18 +14,13 @@ run at latent size 100 is that benchmark's vanilla run (same flags), reused.
 
 from __future__ import annotations
 
-import argparse
 import json
-from pathlib import Path
 
-from compare import gan, print_table, train_and_eval, use_shared_data
+from compare import budget_parser, gan, print_table, train_and_eval, use_shared_data
 
 
 def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("--epochs", type=int, default=5)
-    parser.add_argument("--out", type=Path, default=Path("runs/san-bench"))
-    parser.add_argument("--device", default="cpu")
+    parser = budget_parser(__doc__, epochs=5, out="runs/san-bench")
     parser.add_argument("--perceptual", type=float, default=10.0, help="beta_p of the perceptual row (0: skip it)")
     args = parser.parse_args()
     use_shared_data()

@@ -6,6 +6,7 @@ interrupted benchmark can be restarted where it stopped.
 
 from __future__ import annotations
 
+import argparse
 import json
 import os
 import subprocess
@@ -22,6 +23,15 @@ def use_shared_data() -> None:
     """Inside the project's workspace, read MNIST from ../shared instead of downloading."""
     if "GAN_DATA_DIR" not in os.environ and (REPO.parent / "shared" / "data").is_dir():
         os.environ["GAN_DATA_DIR"] = str(REPO.parent / "shared" / "data")
+
+
+def budget_parser(doc: str | None, epochs: int = 5, out: str = "runs/san-bench") -> argparse.ArgumentParser:
+    """The options every method benchmark shares, so runs of one budget land in one folder and are reused."""
+    parser = argparse.ArgumentParser(description=doc, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--epochs", type=int, default=epochs)
+    parser.add_argument("--out", type=Path, default=Path(out))
+    parser.add_argument("--device", default="cpu")
+    return parser
 
 
 def gan(*args: str) -> str:

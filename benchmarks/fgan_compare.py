@@ -13,20 +13,15 @@ run is reused.
 
 from __future__ import annotations
 
-import argparse
 import json
-from pathlib import Path
 
-from compare import print_table, train_and_eval, use_shared_data
+from compare import budget_parser, print_table, train_and_eval, use_shared_data
 
 DIVERGENCES = ("gan", "kl", "reverse-kl", "pearson", "neyman", "hellinger", "js", "tv")
 
 
 def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("--epochs", type=int, default=5)
-    parser.add_argument("--out", type=Path, default=Path("runs/san-bench"))
-    parser.add_argument("--device", default="cpu")
+    parser = budget_parser(__doc__, epochs=5, out="runs/san-bench")
     args = parser.parse_args()
     use_shared_data()
     common = ["--arch", "mlp", "--seed", "0", "--device", args.device, "--log-every", "200", "--epochs", str(args.epochs),

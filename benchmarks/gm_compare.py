@@ -17,13 +17,12 @@ Every run is evaluated with `gan eval` (10,000 samples vs the MNIST test set).
 
 from __future__ import annotations
 
-import argparse
 import json
 from pathlib import Path
 
 import torch
 
-from compare import print_table, train_and_eval, use_shared_data
+from compare import budget_parser, print_table, train_and_eval, use_shared_data
 
 
 def class_accuracy(run: Path, n_per_class: int = 1000) -> float:
@@ -46,11 +45,8 @@ def class_accuracy(run: Path, n_per_class: int = 1000) -> float:
 
 
 def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("--epochs", type=int, default=10)
+    parser = budget_parser(__doc__, epochs=10, out="runs/gm-bench")
     parser.add_argument("--finetune-epochs", type=int, default=5)
-    parser.add_argument("--out", type=Path, default=Path("runs/gm-bench"))
-    parser.add_argument("--device", default="cpu")
     args = parser.parse_args()
     use_shared_data()
     common = ["--arch", "mlp", "--batch-size", "64", "--seed", "0", "--device", args.device, "--log-every", "200"]

@@ -15,11 +15,10 @@ folder), so running that first saves the training.
 
 from __future__ import annotations
 
-import argparse
 import json
 from pathlib import Path
 
-from compare import gan, print_table, train_and_eval, use_shared_data
+from compare import budget_parser, gan, print_table, train_and_eval, use_shared_data
 
 SAMPLERS: dict[str, list[str]] = {
     "none": [],
@@ -37,10 +36,7 @@ def sampler_name(label: str) -> str:
 
 
 def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("--epochs", type=int, default=5)
-    parser.add_argument("--out", type=Path, default=Path("runs/san-bench"))
-    parser.add_argument("--device", default="cpu")
+    parser = budget_parser(__doc__, epochs=5, out="runs/san-bench")
     parser.add_argument("--losses", default="vanilla,san")
     parser.add_argument("--n", type=int, default=10_000)
     parser.add_argument("--run", type=Path, action="append", default=[],

@@ -10,19 +10,14 @@ evaluated with `gan eval` (10,000 samples vs the MNIST test set).
 
 from __future__ import annotations
 
-import argparse
 import itertools
 import json
-from pathlib import Path
 
-from compare import print_table, train_and_eval, use_shared_data
+from compare import budget_parser, print_table, train_and_eval, use_shared_data
 
 
 def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("--epochs", type=int, default=5)
-    parser.add_argument("--out", type=Path, default=Path("runs/san-bench"))
-    parser.add_argument("--device", default="cpu")
+    parser = budget_parser(__doc__, epochs=5, out="runs/san-bench")
     parser.add_argument("--skip-sweep", action="store_true")
     args = parser.parse_args()
     use_shared_data()
