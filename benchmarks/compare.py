@@ -72,8 +72,10 @@ def train_and_eval(label: str, flags: list[str], out: Path, eval_args: tuple[str
 
 def print_table(rows: list[dict], extra: tuple[str, ...] = ()) -> None:
     width = max(len(r["run"]) for r in rows) + 2
-    header = f"{'run':{width}s}" + "".join(f"{c:>10s}" for c in (*COLUMNS, *extra))
-    print(header)
+    columns = (*COLUMNS, *extra)
+    cell = {c: max(10, len(c) + 2) for c in columns}  # a long column name must not run into its neighbour
+    print(f"{'run':{width}s}" + "".join(f"{c:>{cell[c]}s}" for c in columns))
     for r in rows:
-        cells = "".join(f"{r[c]:10.3f}" if isinstance(r.get(c), float) else f"{str(r.get(c, '-')):>10s}" for c in (*COLUMNS, *extra))
+        cells = "".join(f"{r[c]:{cell[c]}.3f}" if isinstance(r.get(c), float) else f"{str(r.get(c, '-')):>{cell[c]}s}"
+                        for c in columns)
         print(f"{r['run']:{width}s}{cells}")
