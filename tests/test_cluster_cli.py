@@ -62,6 +62,7 @@ def test_gan_cluster_reports_accuracy_nmi_ari(cluster_run):
     result = run_cli(["cluster", str(cluster_run), "--device", "cpu", "--kmeans", "--json"])
     report = json.loads(result.output)
     assert report["method"] == "kmeans" and report["n"] == 640 and 0 <= report["accuracy"] <= 1
+    assert 0 <= report["generated_accuracy"] <= 1 and "E recovers G's cluster" in table.output
     assert json.loads((cluster_run / "cluster.json").read_text())["method"] == "kmeans"
 
 

@@ -6,7 +6,7 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
-from gan_cluster.clustering import assign, hungarian_accuracy, score_clusters
+from gan_cluster.clustering import assign, generated_recovery, hungarian_accuracy, score_clusters
 from gan_cluster.explore import ascend_to_class, frame_steps
 from gan_cluster.loss import ClusterGANLoss, ClusterGANOptions
 from gan_cluster.priors import ClusterGMM, ClusterOptions, OneHotCluster
@@ -65,6 +65,21 @@ def built_loss(sigma=0.1, **options):
     prior = OneHotCluster(ClusterOptions(k=4, sigma=sigma), 6)
     loss.build_modules(MLP(MLPOptions()), SPEC, prior)
     return loss, prior
+
+
+def test_generated_recovery_counts_the_clusters_e_reads_back():
+    torch.manual_seed(0)
+    prior = OneHotCluster(ClusterOptions(k=4, sigma=0.1), 3)
+    identity = nn.Identity()
+
+    def reads_the_one_hot(images):  # a perfect E: the "image" is the code itself
+        return images[:, :3], images[:, 3:]
+
+    def always_cluster_0(images):
+        return images[:, :3], torch.tensor([1.0, 0, 0, 0]).expand(len(images), 4)
+
+    assert generated_recovery(reads_the_one_hot, identity, prior, n=250, batch=100) == 1.0
+    assert generated_recovery(always_cluster_0, identity, prior, n=4000) == pytest.approx(0.25, abs=0.03)
 
 
 def test_g_loss_is_the_base_loss_plus_the_weighted_code_losses():

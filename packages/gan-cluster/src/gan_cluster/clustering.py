@@ -68,3 +68,19 @@ def assign(z_n: torch.Tensor, logits: torch.Tensor, kmeans: bool, k: int, seed: 
 
     features = torch.cat([z_n, logits.softmax(1)], dim=1).double().numpy()
     return KMeans(n_clusters=k, n_init=10, random_state=seed).fit_predict(features)
+
+
+@torch.no_grad()
+def generated_recovery(encode, generator, prior, n: int, batch: int = 1000) -> float:
+    """Share of generated images whose cluster E's argmax recovers.
+
+    The scores on real images only mean something next to this one: near 1
+    here and low on real digits says E tells G's clusters apart by features
+    that real images lack, not that G failed to separate its clusters.
+    """
+    hits = 0
+    for start in range(0, n, batch):
+        codes = prior.sample(min(batch, n - start))
+        _, logits = encode(generator(codes.z))
+        hits += int((logits.argmax(1) == codes.labels.to(logits.device)).sum())
+    return hits / n

@@ -43,13 +43,15 @@ def cluster(
     split: Annotated[str, typer.Option(help="Real images to cluster: test or train.")] = "test",
     data_dir: Annotated[Optional[Path], typer.Option(help="Folder holding the dataset's files.")] = None,
     device: Annotated[str, typer.Option(help="auto, cpu or cuda.")] = "auto",
-    seed: Annotated[int, typer.Option(help="Seed of k-means.")] = 0,
+    seed: Annotated[int, typer.Option(help="Seed of k-means and of the generated images E is checked on.")] = 0,
     as_json: Annotated[bool, typer.Option("--json", help="Print JSON instead of a table.")] = False,
 ) -> None:
     """Cluster real images with a ClusterGAN's encoder: accuracy (Hungarian), NMI and ARI."""
     from gan_core.runs import atomic_write_json
 
-    from .clustering import assign, encode_all, score_clusters
+    import torch
+
+    from .clustering import assign, encode_all, generated_recovery, score_clusters
     from .loss import ClusterGANLoss
 
     if split not in ("test", "train"):
@@ -63,9 +65,11 @@ def cluster(
     z_n, logits = encode_all(loss.encode, data.images, loaded.model.device)
     clusters = assign(z_n, logits, kmeans, loaded.model.prior.num_components, seed)
     scores = score_clusters(clusters, data.labels.cpu().numpy())
+    torch.manual_seed(seed)
+    recovered = generated_recovery(loss.encode, loaded.model.generator, loaded.model.prior, len(data))
     report: dict[str, Any] = {
         "run": str(run), "step": loaded.info["checkpoint"]["step"], "split": split, "n": len(data),
-        "method": "kmeans" if kmeans else "argmax", **scores.as_dict(),
+        "method": "kmeans" if kmeans else "argmax", **scores.as_dict(), "generated_accuracy": recovered,
         "seconds": round(time.perf_counter() - started, 2),
     }
     atomic_write_json(run / "cluster.json", report)
@@ -77,6 +81,7 @@ def cluster(
     table.add_column("value")
     for key in ("accuracy", "nmi", "ari"):
         table.add_row(key, f"{report[key]:.4f}")
+    table.add_row("E recovers G's cluster", f"{recovered:.4f}")
     stdout.print(table)
     stdout.print(f"written to {run / 'cluster.json'}")
 
