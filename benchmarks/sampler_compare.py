@@ -22,7 +22,7 @@ from compare import budget_parser, gan, print_table, train_and_eval, use_shared_
 
 SAMPLERS: dict[str, list[str]] = {
     "none": [],
-    "drs": [],
+    "drs": ["-o", "sampler.percentile=80"],  # explicit: a run reuses its last fitted drs (here the p95 one) when none is given
     "drs (gamma p95)": ["-o", "sampler.percentile=95"],
     "mh": [],
     "latent-rs": [],

@@ -51,6 +51,22 @@ def test_fitted_state_is_saved_and_reused(run, tmp_path):
     assert shown.exit_code == 0 and any(k.startswith("sampler 'drs'") for k in json.loads(shown.output))
 
 
+@pytest.mark.parametrize("sampler", ["drs", "mh"])
+def test_a_refit_with_the_same_options_gives_the_same_state(run, tmp_path, sampler):
+    """Fitting draws from a seed of its own, so a run's fitted sampler (and every figure from it) is reproducible."""
+    args = ["sample", str(run), "--sampler", sampler, *SMALL[sampler], "--n", "8", "--out"]
+
+    def fit(options: list[str], out: str) -> dict[str, torch.Tensor]:
+        assert run_cli([*args, str(tmp_path / out), *options]).exit_code == 0
+        return {k: v for k, v in load_file(str(run / "weights.safetensors")).items() if k.startswith("sampler.")}
+
+    first = fit([], "a.npz")
+    fit(["-o", "sampler.calibration=300"], "b.npz")  # other options: a new fit replaces the state
+    again = fit(["-o", "sampler.calibration=200"], "c.npz")  # back to the first options: fitted anew
+    assert first.keys() == again.keys() and all(torch.equal(first[k], again[k]) for k in first)
+    assert np.array_equal(np.load(tmp_path / "a.npz")["images"], np.load(tmp_path / "c.npz")["images"])
+
+
 def test_proposal_bound_gives_a_clear_error(run, tmp_path):
     result = run_cli(["sample", str(run), "--sampler", "drs", *SMALL["drs"], "-o", "sampler.gamma=1e6",
                       "--max-proposals", "300", "--n", "10", "--out", str(tmp_path / "x.npz")])

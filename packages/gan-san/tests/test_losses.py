@@ -39,6 +39,14 @@ def test_gradient_penalty_is_zero_for_unit_gradients_and_positive_otherwise():
     unit = torch.tensor([0.6, 0.8, 0.0, 0.0])
     assert gradient_penalty(LinearCritic(unit), real, fake).item() == pytest.approx(0, abs=1e-10)
     assert gradient_penalty(LinearCritic(unit * 3), real, fake).item() == pytest.approx(4.0)
+    assert gradient_penalty(LinearCritic(unit * 0.5), real, fake).item() == pytest.approx(0.25)
+
+
+def test_one_sided_penalty_spares_gentle_slopes_only():
+    real, fake = torch.randn(64, 1, 2, 2), torch.randn(64, 1, 2, 2)
+    unit = torch.tensor([0.6, 0.8, 0.0, 0.0])
+    assert gradient_penalty(LinearCritic(unit * 0.5), real, fake, one_sided=True).item() == 0
+    assert gradient_penalty(LinearCritic(unit * 3), real, fake, one_sided=True).item() == pytest.approx(4.0)
 
 
 def test_wasserstein_losses_and_their_defaults():

@@ -1,6 +1,9 @@
-"""Picking the torch device from ``--device auto|cpu|cuda[:N]``."""
+"""Picking the torch device from ``--device auto|cpu|cuda[:N]``, and seeding work on it."""
 
 from __future__ import annotations
+
+from collections.abc import Iterator
+from contextlib import contextmanager
 
 import torch
 
@@ -23,3 +26,17 @@ def resolve_device(name: str) -> torch.device:
     elif device.type != "cpu":
         raise GanError(f"device type '{device.type}' is not supported; use auto, cpu or cuda")
     return device
+
+
+@contextmanager
+def seeded(seed: int, device: torch.device) -> Iterator[None]:
+    """Run a block from a fixed seed without moving the caller's random stream.
+
+    Side work (a periodic evaluation, fitting a sampler) then gives the same
+    result every time, and the stream around it (training, sampling) is the
+    same whether or not the side work ran.
+    """
+    devices = [device.index or 0] if device.type == "cuda" else []
+    with torch.random.fork_rng(devices=devices):
+        torch.manual_seed(seed)
+        yield

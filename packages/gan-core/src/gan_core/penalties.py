@@ -7,13 +7,19 @@ from collections.abc import Callable
 import torch
 
 
-def gradient_penalty(critic: Callable[[torch.Tensor], torch.Tensor], real: torch.Tensor, fake: torch.Tensor) -> torch.Tensor:
+def gradient_penalty(
+    critic: Callable[[torch.Tensor], torch.Tensor], real: torch.Tensor, fake: torch.Tensor, one_sided: bool = False
+) -> torch.Tensor:
     """E[(||grad_x critic(x)|| - 1)^2] at random points x on segments between real and fake samples.
 
     The soft 1-Lipschitz constraint of WGAN-GP (Gulrajani et al. 2017); works
-    for images or flat vectors alike.
+    for images or flat vectors alike. ``one_sided`` penalises only gradients
+    steeper than 1 (the Lipschitz penalty of Petzka et al. 2018): the
+    two-sided form also pushes small gradients up, which walls a critic that
+    starts with the wrong orientation into it (its slope cannot pass through 0).
     """
     eps = torch.rand(real.shape[0], *([1] * (real.dim() - 1)), device=real.device)
     between = (eps * real + (1 - eps) * fake).requires_grad_(True)
     (grad,) = torch.autograd.grad(critic(between).sum(), between, create_graph=True)
-    return (grad.flatten(1).norm(dim=1) - 1).square().mean()
+    excess = grad.flatten(1).norm(dim=1) - 1
+    return (excess.clamp(min=0) if one_sided else excess).square().mean()

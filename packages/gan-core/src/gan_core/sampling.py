@@ -22,6 +22,7 @@ from rich.progress import Progress
 
 from .assembly import Parts, build_loss_modules, build_networks, choose, instantiate, load_data, network_spec
 from .components import Sampler, TrainedModel
+from .devices import seeded
 from .errors import GanError
 from .images import png_bytes, save_grid, to_uint8
 from .options import options_to_dict
@@ -100,7 +101,8 @@ def prepare_sampler(
     dataset_chosen = choose(get_registry(), "dataset", info["components"]["dataset"]["name"], info["components"]["dataset"]["options"])
     dataset = dataset_chosen.entry.cls(dataset_chosen.options)  # type: ignore[call-arg]
     data = load_data(dataset, data_dir or info["train"].get("data_dir")).to(run.model.device)
-    with Progress(console=console, transient=True) as progress:
+    # Seeded from the run's training seed: the same run and options always give the same fitted state.
+    with Progress(console=console, transient=True) as progress, seeded(info["train"].get("seed", 0), run.model.device):
         sampler.fit(run.model, data, progress)
     save_sampler(run, sampler, prefix, chosen.record())
     return sampler

@@ -31,7 +31,7 @@ from .assembly import (
 )
 from .components import Combination, Latent, TrainingDefaults
 from .config import TrainConfig
-from .devices import resolve_device
+from .devices import resolve_device, seeded
 from .engine import Schedule, StopRequested, Trainer, TrainState
 from .errors import GanError, TrainingDiverged
 from .images import save_grid
@@ -304,9 +304,7 @@ def _evaluate_generator(evaluator, generator: torch.nn.Module, prior, n: int, se
     """Metrics of n fresh samples, without touching the training RNG stream (resume stays exact)."""
     from .images import to_uint8
 
-    devices = [prior.device] if prior.device.type == "cuda" else []
-    with torch.random.fork_rng(devices=devices):
-        torch.manual_seed(seed)
+    with seeded(seed, prior.device):
         generator.eval()
         images = torch.cat([to_uint8(generator(prior.sample(min(1000, n - i)).z)) for i in range(0, n, 1000)])
         generator.train()

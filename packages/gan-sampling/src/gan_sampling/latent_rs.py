@@ -6,8 +6,10 @@ to the data in Wasserstein-1 distance:
 
     min_w max_{f 1-Lipschitz}  E_data[f(x)] - E_z[w(z) f(G(z))]
 
-The critic f ascends this gap (with a gradient penalty for the Lipschitz
-constraint); w descends it, i.e. *raises* E_z[w(z) f(G(z))]: weight moves to
+The critic f ascends this gap (with a one-sided gradient penalty for the
+Lipschitz constraint: with the two-sided WGAN-GP form, a critic that starts
+facing the wrong way cannot turn round, and on a 1-D toy half of the starts
+ended with w on the wrong side of the data); w descends it, i.e. *raises* E_z[w(z) f(G(z))]: weight moves to
 codes whose images the critic finds real. (Flipping that sign, as some
 public code does, favours the worst codes.) Penalties keep E[w] near 1 and w
 below m, and sampling accepts z with probability w(z) / m, so G runs only on
@@ -37,7 +39,7 @@ class LatentRSOptions:
     critic_steps: int = option(3, "critic steps per weight-network step", min=1)
     batch_size: int = option(256, "codes and real images per step", min=8)
     lr: float = option(2e-4, "Adam learning rate of the weight network and the critic", min=0.0)
-    gp: float = option(10.0, "gradient penalty weight of the critic", min=0.0)
+    gp: float = option(10.0, "weight of the critic's one-sided gradient penalty", min=0.0)
     mean_penalty: float = option(10.0, "weight of (E[w] - 1)^2", min=0.0)
     max_penalty: float = option(10.0, "weight of E[relu(w - m)^2]", min=0.0)
     real_images: int = option(20_000, "real training images the critic sees", min=100)
@@ -95,7 +97,6 @@ class LatentRejection(Sampler):
 
     def fit(self, model: TrainedModel, data: ImageData, progress=None) -> None:
         o, device = self.options, model.device
-        torch.manual_seed(0)
         real_pool = real_subset(data, min(o.real_images, len(data)), device).flatten(1)
         weights, critic = self.build(model.prior.code_dim, real_pool.shape[1])
         opt_w = torch.optim.Adam(weights.parameters(), lr=o.lr, betas=(0.5, 0.9))
@@ -114,7 +115,7 @@ class LatentRejection(Sampler):
                 with torch.no_grad():
                     w = weights(z)
                 gap = critic(real).mean() - (w * critic(fake).squeeze(1)).mean()
-                loss_c = -gap + o.gp * gradient_penalty(critic, real, fake)
+                loss_c = -gap + o.gp * gradient_penalty(critic, real, fake, one_sided=True)
                 opt_c.zero_grad(set_to_none=True)
                 loss_c.backward()
                 opt_c.step()
