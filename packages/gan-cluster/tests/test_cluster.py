@@ -70,16 +70,19 @@ def built_loss(sigma=0.1, **options):
 def test_generated_recovery_counts_the_clusters_e_reads_back():
     torch.manual_seed(0)
     prior = OneHotCluster(ClusterOptions(k=4, sigma=0.1), 3)
-    identity = nn.Identity()
 
-    def reads_the_one_hot(images):  # a perfect E: the "image" is the code itself
+    def generate(n):  # G is the identity: the "image" is the code itself
+        latent = prior.sample(n)
+        return Batch(latent.z, latent.labels, latent.z)
+
+    def reads_the_one_hot(images):  # a perfect E
         return images[:, :3], images[:, 3:]
 
     def always_cluster_0(images):
         return images[:, :3], torch.tensor([1.0, 0, 0, 0]).expand(len(images), 4)
 
-    assert generated_recovery(reads_the_one_hot, identity, prior, n=250, batch=100) == 1.0
-    assert generated_recovery(always_cluster_0, identity, prior, n=4000) == pytest.approx(0.25, abs=0.03)
+    assert generated_recovery(reads_the_one_hot, generate, n=250, batch=100) == 1.0
+    assert generated_recovery(always_cluster_0, generate, n=4000) == pytest.approx(0.25, abs=0.03)
 
 
 def test_g_loss_is_the_base_loss_plus_the_weighted_code_losses():

@@ -65,27 +65,26 @@ def test_mh_sampler_moves_towards_what_d_calls_real(seeded):
     assert result.images.mean() > 0.8 and result.proposals == 500 * 11
 
 
-@pytest.fixture(scope="module")
-def fitted_latent_rs():
+def fit_toy_latent_rs(seed: int):
+    """latent-rs fitted from ``seed`` on the identity G, with real data near +0.8."""
     torch.manual_seed(0)
     model = toy_model(slope=0.0)
-    options = LatentRSOptions(steps=200, critic_steps=2, batch_size=128, real_images=1000, lr=1e-3)
-    sampler = LatentRejection(options)
-    data = pixels(torch.randn(1000) * 0.2 + 0.8)  # data near +0.8
-    torch.manual_seed(0)  # as the core seeds every fit
+    data = pixels(torch.randn(1000) * 0.2 + 0.8)
+    sampler = LatentRejection(LatentRSOptions(steps=200, critic_steps=2, batch_size=128, real_images=1000, lr=1e-3))
+    torch.manual_seed(seed)  # as the core seeds every fit
     sampler.fit(model, data)
     return model, sampler
+
+
+@pytest.fixture(scope="module")
+def fitted_latent_rs():
+    return fit_toy_latent_rs(0)
 
 
 @pytest.mark.parametrize("seed", range(4))
 def test_latent_rs_moves_weight_towards_the_data_from_any_start(seed):
     """With the two-sided gradient penalty, half of the starts fitted a critic facing the wrong way and kept it."""
-    torch.manual_seed(0)
-    model = toy_model(slope=0.0)
-    data = pixels(torch.randn(1000) * 0.2 + 0.8)
-    torch.manual_seed(seed)
-    sampler = LatentRejection(LatentRSOptions(steps=200, critic_steps=2, batch_size=128, real_images=1000, lr=1e-3))
-    sampler.fit(model, data)
+    _, sampler = fit_toy_latent_rs(seed)
     z = torch.linspace(-2, 2, 401).unsqueeze(1)
     weights = sampler.weights(z)
     assert z[weights.argmax()].item() == pytest.approx(0.8, abs=0.6)

@@ -71,8 +71,8 @@ def assign(z_n: torch.Tensor, logits: torch.Tensor, kmeans: bool, k: int, seed: 
 
 
 @torch.no_grad()
-def generated_recovery(encode, generator, prior, n: int, batch: int = 1000) -> float:
-    """Share of generated images whose cluster E's argmax recovers.
+def generated_recovery(encode, generate, n: int, batch: int = 1000) -> float:
+    """Share of generated images whose cluster E's argmax recovers (``generate`` is ``TrainedModel.generate``).
 
     The scores on real images only mean something next to this one: near 1
     here and low on real digits says E tells G's clusters apart by features
@@ -80,7 +80,7 @@ def generated_recovery(encode, generator, prior, n: int, batch: int = 1000) -> f
     """
     hits = 0
     for start in range(0, n, batch):
-        codes = prior.sample(min(batch, n - start))
-        _, logits = encode(generator(codes.z))
-        hits += int((logits.argmax(1) == codes.labels.to(logits.device)).sum())
+        fake = generate(min(batch, n - start))
+        _, logits = encode(fake.images)
+        hits += int((logits.argmax(1) == fake.labels.to(logits.device)).sum())
     return hits / n

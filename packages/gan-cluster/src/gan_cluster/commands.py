@@ -66,7 +66,7 @@ def cluster(
     clusters = assign(z_n, logits, kmeans, loaded.model.prior.num_components, seed)
     scores = score_clusters(clusters, data.labels.cpu().numpy())
     torch.manual_seed(seed)
-    recovered = generated_recovery(loss.encode, loaded.model.generator, loaded.model.prior, len(data))
+    recovered = generated_recovery(loss.encode, loaded.model.generate, len(data))
     report: dict[str, Any] = {
         "run": str(run), "step": loaded.info["checkpoint"]["step"], "split": split, "n": len(data),
         "method": "kmeans" if kmeans else "argmax", **scores.as_dict(), "generated_accuracy": recovered,

@@ -9,11 +9,11 @@ to the data in Wasserstein-1 distance:
 The critic f ascends this gap (with a one-sided gradient penalty for the
 Lipschitz constraint: with the two-sided WGAN-GP form, a critic that starts
 facing the wrong way cannot turn round, and on a 1-D toy half of the starts
-ended with w on the wrong side of the data); w descends it, i.e. *raises* E_z[w(z) f(G(z))]: weight moves to
-codes whose images the critic finds real. (Flipping that sign, as some
-public code does, favours the worst codes.) Penalties keep E[w] near 1 and w
-below m, and sampling accepts z with probability w(z) / m, so G runs only on
-accepted codes.
+ended with w on the wrong side of the data); w descends it, i.e. *raises*
+E_z[w(z) f(G(z))]: weight moves to codes whose images the critic finds
+real. (Flipping that sign, as some public code does, favours the worst
+codes.) Penalties keep E[w] near 1 and w below m, and sampling accepts z with
+probability w(z) / m, so G runs only on accepted codes.
 """
 
 from __future__ import annotations
