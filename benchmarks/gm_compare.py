@@ -29,7 +29,8 @@ def class_accuracy(run: Path, n_per_class: int = 1000) -> float:
     """Mean over components k of the share of component-k samples the evaluation classifier labels k."""
     from rich.console import Console
 
-    from gan_core.evaluation.features import extract, shipped_extractor
+    from gan_core.evaluation.featurenet import shipped_extractor
+    from gan_core.evaluation.features import extract
     from gan_core.sampling import draw, load_run, prepare_sampler
 
     device = torch.device("cpu")

@@ -84,7 +84,7 @@ def test_eval_refusals(in_tmp, trained_run):
     for i in range(20):
         Image.new("RGB", (32, 32)).save(in_tmp / "rgb" / f"{i}.png")
     refused(["eval", str(in_tmp / "rgb")], "takes 1-channel 28x28 images")
-    refused(["eval", str(trained_run), "--features", "cifar"], "ships no feature network for 'cifar'")
+    refused(["eval", str(trained_run), "--features", "cifar"], "no feature network named 'cifar'")
     refused(["eval", str(trained_run), "--metrics", "fid,nope"], "no metric named 'nope'")
 
 

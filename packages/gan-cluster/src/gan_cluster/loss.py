@@ -54,7 +54,7 @@ class ClusterGANLoss(Loss):
 
     name = "clustergan"
     Options = ClusterGANOptions
-    requires = {
+    own_requirements = {
         ENCODER: "E(G(z)) must recover the code; mlp and dcgan build one",
         CLUSTER_CODES: "the codes must carry a cluster; use --prior cluster or cluster-gmm",
     }
@@ -65,7 +65,16 @@ class ClusterGANLoss(Loss):
             raise GanError("loss 'clustergan' cannot wrap itself; pick another base with -o loss.base=vanilla")
         self.base: Loss = create_component("loss", options.base)  # type: ignore[assignment]
         self.encoder: nn.Module | None = None
+        self.base_modules: nn.Module | None = None
         self.noise_dim = 0
+
+    # --- what the base declares holds for the wrapper too
+    @property
+    def requires(self) -> dict[str, str]:  # type: ignore[override]
+        return {**self.base.requires, **self.own_requirements}
+
+    def provides(self) -> frozenset[str]:
+        return self.base.provides()
 
     # --- the base loss decides everything about D
     def defaults(self) -> TrainingDefaults:
@@ -91,11 +100,15 @@ class ClusterGANLoss(Loss):
 
     # --- the encoder
     def build_modules(self, architecture: Architecture, spec: NetworkSpec, prior: Prior) -> nn.Module:
+        """The encoder, plus whatever the base loss trains alongside G (saved under ``loss.base.``)."""
         if prior.num_components is None:
             raise GanError(f"loss 'clustergan' needs a prior with clusters, not '{prior.name}'; use --prior cluster")
         self.noise_dim = prior.latent_dim
         self.encoder = architecture.build_encoder(spec, prior.latent_dim + prior.num_components)
-        return self.encoder
+        self.base_modules = self.base.build_modules(architecture, spec, prior)
+        if self.base_modules is None:
+            return self.encoder  # the layout of every run saved before bases could bring modules
+        return nn.ModuleDict({"encoder": self.encoder, "base": self.base_modules})
 
     def encode(self, images: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
         """E's estimate of the Gaussian part and its cluster logits."""
@@ -110,9 +123,9 @@ class ClusterGANLoss(Loss):
         z_n, logits = self.encode(fake.images)
         return F.mse_loss(z_n, fake.z[:, : self.noise_dim]), F.cross_entropy(logits, fake.labels)
 
-    def g_loss(self, d: Discriminator, fake: Batch) -> torch.Tensor:
+    def g_loss(self, d: Discriminator, fake: Batch, real: Batch | None = None) -> torch.Tensor:
         zn_loss, zc_loss = self.code_losses(fake)
-        return self.base.g_loss(d, fake) + self.options.beta_n * zn_loss + self.options.beta_c * zc_loss
+        return self.base.generator_loss(d, fake, real) + self.options.beta_n * zn_loss + self.options.beta_c * zc_loss
 
     def describe(self) -> dict[str, Any]:
         return {"base loss": self.base.name, "encoder outputs": self.noise_dim}

@@ -38,8 +38,9 @@ class _ClusterPrior(Prior):
     default_latent_dim = 30
     provided = frozenset({CLUSTER_CODES})
     Options = ClusterOptions
+    supports_spread = True
 
-    def __init__(self, options: Any, latent_dim: int) -> None:
+    def __init__(self, options: Any, latent_dim: int | None = None) -> None:
         super().__init__(options, latent_dim)
         self.num_components = options.k
 
@@ -72,11 +73,11 @@ class ClusterGMM(_ClusterPrior):
 
     name = "cluster-gmm"
 
-    def __init__(self, options: Any, latent_dim: int) -> None:
+    def __init__(self, options: Any, latent_dim: int | None = None) -> None:
         super().__init__(options, latent_dim)
         # Unit-norm random means, drawn once from the seeded RNG and saved with the run. With sigma 0.1
         # and d >= 10 they are many sigmas apart, so the components barely overlap.
-        means = F.normalize(torch.randn(options.k, latent_dim), dim=1)
+        means = F.normalize(torch.randn(options.k, self.latent_dim), dim=1)
         self.register_buffer("means", means)
 
     def sample(self, n: int, *, component: int | None = None) -> Latent:

@@ -1,83 +1,112 @@
 """gan-core: the public surface that plugins import.
 
-Plugins subclass the component contracts below, declare options with
-:func:`option`, and register their classes from hook implementations marked
-with :data:`hookimpl`.
+Everything a plugin may rely on is importable from ``gan_core`` itself (and
+the test kit from ``gan_core.testing``); every other module is internal and
+may change in any release. The surface is versioned by
+:data:`PLUGIN_API_VERSION` (see :mod:`gan_core.api_version`).
+
+Names are loaded on first use, so ``from gan_core import hookimpl`` in a
+plugin's entry-point module does not import torch: ``gan --help`` stays fast
+whatever is installed.
 """
 
-from typing import Any
+from __future__ import annotations
 
-from .components import (
-    Architecture,
-    Batch,
-    Combination,
-    Component,
-    DataRequest,
-    ENCODER,
-    Dataset,
-    FeatureSet,
-    Discriminator,
-    ImageData,
-    Latent,
-    Loss,
-    Metric,
-    Networks,
-    NetworkSpec,
-    Prior,
-    SampleResult,
-    Sampler,
-    TrainedModel,
-    TrainingDefaults,
-    discriminate,
-)
-from .errors import ExitCode, GanError, TrainingDiverged
-from .options import NoOptions, option
+import importlib
+from typing import TYPE_CHECKING, Any
+
+from .api_version import API_ATTRIBUTE, PLUGIN_API_VERSION
+from .errors import ComponentError, ExitCode, GanError, TrainingDiverged
 from .plugins import hookimpl
 
-__version__ = "0.1.0"
+__version__ = "0.2.0"
 
-
-def create_component(kind: str, name: str, raw_options: dict[str, Any] | None = None) -> Component:
-    """An installed component, by kind and name, with its options checked.
-
-    How one plugin builds on another without importing its package (the
-    clustergan loss wraps whichever base loss the user names). Not for
-    priors, which also need a latent size.
-    """
-    from .assembly import choose
-    from .registry import get_registry
-
-    chosen = choose(get_registry(), kind, name, raw_options)
-    return chosen.entry.cls(chosen.options)  # type: ignore[call-arg]
-
+#: public name -> the internal module that defines it
+_LAZY: dict[str, str] = {
+    # component contracts
+    **dict.fromkeys(
+        (
+            "Architecture", "Batch", "Combination", "Component", "DataRequest", "ENCODER", "Dataset", "Discriminator",
+            "FeatureSet", "ImageData", "Latent", "Loss", "Metric", "NetworkSpec", "Networks", "Prior", "SampleResult",
+            "Sampler", "TrainedModel", "TrainingDefaults", "discriminate", "joins_batches",
+        ),
+        "components",
+    ),
+    "NoOptions": "options",
+    "option": "options",
+    "FeatureExtractor": "evaluation.extractor",
+    "gradient_penalty": "penalties",
+    # for command plugins
+    **dict.fromkeys(
+        ("LoadedRun", "load_run", "load_dataset", "check_class_index", "create_component", "resolve_device",
+         "atomic_write_json", "save_grid", "progress", "shipped_classifier", "feature_network"),
+        "api",
+    ),
+}
 
 __all__ = [
-    "Architecture",
-    "Batch",
-    "Combination",
-    "Component",
-    "DataRequest",
-    "ENCODER",
-    "Dataset",
-    "Discriminator",
+    "API_ATTRIBUTE",
+    "ComponentError",
     "ExitCode",
-    "FeatureSet",
     "GanError",
-    "ImageData",
-    "Latent",
-    "Loss",
-    "Metric",
-    "NetworkSpec",
-    "Networks",
-    "NoOptions",
-    "Prior",
-    "SampleResult",
-    "Sampler",
-    "TrainedModel",
-    "TrainingDefaults",
+    "PLUGIN_API_VERSION",
     "TrainingDiverged",
-    "create_component",
-    "discriminate",
     "hookimpl",
-    "option",
+    *sorted(_LAZY),
 ]
+
+
+def __getattr__(name: str) -> Any:
+    module = _LAZY.get(name)
+    if module is None:
+        raise AttributeError(f"module 'gan_core' has no attribute {name!r}")
+    value = getattr(importlib.import_module(f".{module}", __name__), name)
+    globals()[name] = value  # later lookups skip this function
+    return value
+
+
+def __dir__() -> list[str]:
+    return sorted(set(globals()) | set(_LAZY))
+
+
+if TYPE_CHECKING:  # for type checkers and IDEs: the same names, imported eagerly
+    from .api import (
+        LoadedRun,
+        atomic_write_json,
+        check_class_index,
+        create_component,
+        feature_network,
+        load_dataset,
+        load_run,
+        progress,
+        resolve_device,
+        save_grid,
+        shipped_classifier,
+    )
+    from .components import (
+        ENCODER,
+        Architecture,
+        Batch,
+        Combination,
+        Component,
+        DataRequest,
+        Dataset,
+        Discriminator,
+        FeatureSet,
+        ImageData,
+        Latent,
+        Loss,
+        Metric,
+        NetworkSpec,
+        Networks,
+        Prior,
+        SampleResult,
+        Sampler,
+        TrainedModel,
+        TrainingDefaults,
+        discriminate,
+        joins_batches,
+    )
+    from .evaluation.extractor import FeatureExtractor
+    from .options import NoOptions, option
+    from .penalties import gradient_penalty

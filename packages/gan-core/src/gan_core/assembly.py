@@ -24,7 +24,9 @@ from .components import (
     NetworkSpec,
     Prior,
 )
-from .errors import GanError
+from .checks import checked_data, checked_images, checked_outputs
+from .components import Networks, normalises_over_batch
+from .errors import ComponentError, GanError
 from .options import build_options, options_to_dict
 from .registry import ComponentEntry, Registry
 
@@ -65,49 +67,64 @@ class Parts:
     dataset: Dataset | None = None
 
 
-def instantiate(chosen: dict[str, Chosen], latent_dim: int | None) -> Parts:
-    """Build the components; the dataset is optional (sampling needs none).
+def construct(chosen: Chosen, *, latent_dim: int | None = None) -> Component:
+    """The one way every component is built: ``Cls(options)``; a prior also gets ``latent_dim``.
 
     ``latent_dim`` None means the prior's own ``default_latent_dim``.
     """
-    make = lambda kind: chosen[kind].entry.cls(chosen[kind].options)  # noqa: E731
-    prior_cls = chosen["prior"].entry.cls
+    cls = chosen.entry.cls
+    if chosen.entry.kind == "prior":
+        # positional, as gan-core 0.1 called it: a prior may name the argument as it likes
+        return cls(chosen.options, latent_dim or cls.default_latent_dim)  # type: ignore[call-arg, attr-defined]
+    return cls(chosen.options)  # type: ignore[call-arg]
+
+
+def instantiate(chosen: dict[str, Chosen], latent_dim: int | None) -> Parts:
+    """Build the components; the dataset is optional (sampling needs none)."""
     return Parts(
-        prior=prior_cls(chosen["prior"].options, latent_dim or prior_cls.default_latent_dim),  # type: ignore[call-arg, attr-defined]
-        loss=make("loss"),
-        architecture=make("architecture"),
-        dataset=make("dataset") if "dataset" in chosen else None,
+        prior=construct(chosen["prior"], latent_dim=latent_dim),  # type: ignore[arg-type]
+        loss=construct(chosen["loss"]),  # type: ignore[arg-type]
+        architecture=construct(chosen["architecture"]),  # type: ignore[arg-type]
+        dataset=construct(chosen["dataset"]) if "dataset" in chosen else None,  # type: ignore[arg-type]
     )
 
 
 def load_data(dataset: Dataset, data_dir: str | None, split: str = "train") -> ImageData:
     request = DataRequest(split=split, data_dir=Path(data_dir) if data_dir else None)  # type: ignore[arg-type]
-    data = dataset.load(request)
+    data = checked_data(dataset, dataset.load(request))
     if len(data) == 0:
         raise GanError(f"dataset '{dataset.name}' yielded no images")
     return data
 
 
+def provided_by(parts: list[Component], has_labels: bool) -> set[str]:
+    """The capabilities a set of parts offers (labelled data provides ``labels``)."""
+    provided = {LABELS} if has_labels else set()
+    for part in parts:
+        provided |= set(part.provides())
+    return provided
+
+
+def check_requirements(part: Component, provided: set[str], context: str) -> None:
+    """Refuse ``part`` when it requires a capability ``provided`` lacks; ``context`` names the rest."""
+    for need, why in part.requires.items():
+        if need not in provided:
+            if need == LABELS:
+                raise GanError(
+                    f"{part.kind} '{part.name}' needs labelled data ({why}), but {context} has no labels; "
+                    f"use a labelled dataset or another {part.kind}"
+                )
+            raise GanError(f"{part.kind} '{part.name}' needs {need} ({why}), but {context} does not provide it")
+
+
 def check_combination(combo: Combination) -> None:
     """Refuse a combination whose parts need something no other part provides."""
-    provided = {LABELS} if combo.data.labels is not None else set()
+    provided = provided_by(combo.parts(), combo.data.labels is not None)
     for part in combo.parts():
-        provided |= part.provides()
-    for part in combo.parts():
-        for need, why in part.requires.items():
-            if need not in provided:
-                raise GanError(_missing_sentence(part, need, why, combo))
+        context = f"dataset '{combo.dataset.name}'" if LABELS in part.requires else "no other part of this combination"
+        check_requirements(part, provided, context)
     for part in combo.parts():
         part.check(combo)
-
-
-def _missing_sentence(part: Component, need: str, why: str, combo: Combination) -> str:
-    if need == LABELS:
-        return (
-            f"{part.kind} '{part.name}' needs labelled data ({why}), "
-            f"but dataset '{combo.dataset.name}' has no labels; use a labelled dataset or another {part.kind}"
-        )
-    return f"{part.kind} '{part.name}' needs {need} ({why}), but no other part of this combination provides it"
 
 
 def network_spec(parts: Parts, image_shape: tuple[int, int, int]) -> NetworkSpec:
@@ -119,13 +136,43 @@ def network_spec(parts: Parts, image_shape: tuple[int, int, int]) -> NetworkSpec
 
 
 def build_networks(parts: Parts, spec: NetworkSpec, device: torch.device) -> tuple[torch.nn.Module, Discriminator]:
+    """G and D from the architecture, D adapted by the loss, both checked on a dry run of two codes."""
+    arch = f"architecture '{parts.architecture.name}'"
     networks = parts.architecture.build(spec)
+    if not isinstance(networks, Networks) or not isinstance(networks.generator, torch.nn.Module):
+        raise ComponentError(f"{arch} build() returned {type(networks).__name__}; return gan_core.Networks(generator, discriminator)")
+    if not isinstance(networks.discriminator, Discriminator):
+        raise ComponentError(f"{arch} built a discriminator that is not a gan_core.Discriminator; subclass it")
     discriminator = parts.loss.prepare_discriminator(networks.discriminator)
     if not isinstance(discriminator, Discriminator):
-        raise TypeError(
-            f"architecture '{parts.architecture.name}' built a discriminator that is not a gan_core.Discriminator"
-        )
-    return networks.generator.to(device), discriminator.to(device)
+        raise ComponentError(f"loss '{parts.loss.name}' prepare_discriminator() returned {type(discriminator).__name__}, not D")
+    if normalises_over_batch(discriminator):
+        if discriminator.joint_batches:
+            raise ComponentError(
+                f"{arch}'s discriminator normalises over the batch (BatchNorm) but sets joint_batches = True, "
+                "so real and fake statistics would mix; leave joint_batches unset"
+            )
+        discriminator.joint_batches = False
+    elif discriminator.joint_batches is None:
+        discriminator.joint_batches = True
+    generator = networks.generator.to(device)
+    discriminator = discriminator.to(device)
+    dry_run(parts, spec, generator, discriminator, device)
+    return generator, discriminator
+
+
+def dry_run(parts: Parts, spec: NetworkSpec, generator: torch.nn.Module, discriminator: Discriminator,
+            device: torch.device) -> None:
+    """Two zero codes through G and D in eval mode: shapes checked before any training, no RNG drawn."""
+    was_training = generator.training, discriminator.training
+    generator.eval(), discriminator.eval()
+    try:
+        with torch.no_grad():
+            images = generator(torch.zeros(2, spec.latent_dim, device=device))
+            checked_images(f"architecture '{parts.architecture.name}''s generator", images, 2, spec.image_shape)
+            checked_outputs(f"architecture '{parts.architecture.name}'", discriminator(images), 2, spec.d_outputs)
+    finally:
+        generator.train(was_training[0]), discriminator.train(was_training[1])
 
 
 def build_loss_modules(parts: Parts, spec: NetworkSpec, device: torch.device) -> torch.nn.Module | None:

@@ -116,7 +116,8 @@ def train(
     from .config import merge_config, read_config_file
     from .options import parse_assignments
     from .runs import read_run
-    from .training import config_from_run, train as run_training
+    from .config import config_from_run
+    from .training import train as run_training
 
     cli = dict(
         prior=prior, loss=loss, arch=arch, dataset=dataset, sampler=sampler, epochs=epochs, steps=steps,
@@ -190,6 +191,11 @@ def sample(
         raise GanError("gan sample takes only sampler options (-o sampler.KEY=VALUE)")
     loaded = load_run(run, resolve_device(device))
     check_component(loaded, class_)
+    if sigma_scale != 1.0 and not loaded.model.prior.supports_spread:
+        raise GanError(
+            f"prior '{loaded.model.prior.name}' cannot scale its spread (it does not set supports_spread); "
+            "drop --sigma-scale"
+        )
     loaded.model.prior.spread = sigma_scale
     chosen_sampler = prepare_sampler(loaded, sampler, options.get("sampler"), str(data_dir) if data_dir else None, err)
     torch.manual_seed(seed)
@@ -379,9 +385,10 @@ def plugins_show(name: Annotated[str, typer.Argument(help="Component name, e.g. 
     for entry in entries:
         cls = entry.cls
         stdout.print(f"[bold]{entry.name}[/bold] ({entry.kind}) from {entry.package} {entry.version}: {escape(cls.summary())}")
-        for need, why in cls.requires.items():
+        requires, provides = _declarations(entry)
+        for need, why in requires.items():
             stdout.print(f"  requires {need}: {escape(why)}")
-        for capability in sorted(cls.provided):
+        for capability in sorted(provides):
             stdout.print(f"  provides {capability}")
         rows = describe_options(cls.Options)
         if not rows:
@@ -396,35 +403,74 @@ def plugins_show(name: Annotated[str, typer.Argument(help="Component name, e.g. 
         stdout.print(table)
 
 
+def _declarations(entry: Any) -> tuple[dict[str, str], frozenset[str]]:
+    """What a component requires and provides with its default options (they may depend on options)."""
+    from .assembly import construct, Chosen
+
+    cls = entry.cls
+    try:
+        instance = construct(Chosen(entry, cls.Options()))
+        return dict(instance.requires), frozenset(instance.provides())
+    except Exception:  # a component that cannot be built alone (it needs a run): its class declarations
+        requires = cls.requires if isinstance(cls.requires, dict) else {}
+        return dict(requires), frozenset(cls.provided)
+
+
 class _PluginApp:
     """What ``register_commands`` receives: the app, with commands wrapped like the core's own.
 
     A plugin's ``GanError`` then prints one sentence and exits 2, and Ctrl-C
     and unexpected errors are handled as for every built-in command.
+    Commands are staged and added only when the whole hook succeeded (all or
+    none), and a name that is taken (``train``, or another plugin's command)
+    is refused.
     """
 
-    def __init__(self, typer_app: typer.Typer) -> None:
+    def __init__(self, typer_app: typer.Typer, taken: set[str]) -> None:
         self._app = typer_app
+        self._taken = taken
+        self.staged: list[tuple[str, tuple[Any, ...], dict[str, Any], Callable[..., Any]]] = []
 
     def command(self, *args: Any, **kwargs: Any) -> Callable[[Callable[..., Any]], Callable[..., Any]]:
-        register = self._app.command(*args, **kwargs)
-        return lambda func: register(user_errors(func))
+        def stage(func: Callable[..., Any]) -> Callable[..., Any]:
+            name = (args[0] if args else kwargs.get("name")) or func.__name__.replace("_", "-")
+            if name in self._taken or any(name == staged[0] for staged in self.staged):
+                raise ValueError(f"command '{name}' is already taken; built-in commands cannot be replaced, rename it")
+            self.staged.append((name, args, kwargs, func))
+            return func
+
+        return stage
+
+    def add_to_app(self) -> None:
+        for name, args, kwargs, func in self.staged:
+            self._app.command(*args, **kwargs)(user_errors(func))
+            self._taken.add(name)
 
     def __getattr__(self, name: str) -> Any:
         return getattr(self._app, name)
 
 
+def _command_names() -> set[str]:
+    names = {c.name or c.callback.__name__.replace("_", "-") for c in app.registered_commands if c.callback}
+    return names | {g.name for g in app.registered_groups if g.name}
+
+
 def _register_plugin_commands() -> None:
-    """Let plugins add sub-commands; one that fails is reported, not fatal."""
+    """Let plugins add sub-commands; one that fails is reported, not fatal, and adds none."""
     from .plugins import PluginFailure, get_host
 
     host = get_host()
-    for impl in host.pm.hook.register_commands.get_hookimpls():
+    taken = _command_names()
+    for plugin_name in host.implementers("register_commands"):
+        staging = _PluginApp(app, taken)
         try:
-            impl.function(app=_PluginApp(app))
+            host.call("register_commands", plugin_name, app=staging)
         except Exception as exc:
-            origin = host.origins.get(impl.plugin_name)
-            host.failures.append(PluginFailure(impl.plugin_name, origin.package if origin else "unknown", f"{type(exc).__name__}: {exc}"))
+            origin = host.origins.get(plugin_name)
+            host.failures.append(PluginFailure(plugin_name, origin.package if origin else "unknown",
+                                               " ".join(f"{type(exc).__name__}: {exc}".split())))
+            continue
+        staging.add_to_app()
 
 
 _register_plugin_commands()

@@ -9,7 +9,9 @@ class to the ``register`` callback of the matching hook.
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+import functools
+import inspect
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, ClassVar, Literal, NamedTuple
@@ -28,8 +30,17 @@ class Component:
 
     ``requires`` maps a capability (``"labels"``, ``"encoder"``...) to the reason
     the component needs it; some other part of the combination must list it in
-    ``provides()``. The core checks this before any work starts, so an
-    impossible pairing fails with one sentence instead of deep in training.
+    ``provides()``. The core checks this before any work starts, for every
+    kind, so an impossible pairing fails with one sentence instead of deep in
+    training. The core reads ``requires`` and ``provides()`` on the
+    *instance*: a component whose needs depend on its options makes
+    ``requires`` a property.
+
+    Every kind is constructed the same way, ``Cls(options)`` with its
+    validated ``Options`` instance (a prior also takes ``latent_dim=``).
+    A component may keep state between calls (a loss its last batch, a
+    sampler what ``fit`` learned); the order of calls is fixed and documented
+    in docs/plugins.md.
     """
 
     kind: ClassVar[str] = ""
@@ -127,11 +138,13 @@ class Prior(Component, nn.Module):
     #: multiplies the spread around each mode when sampling (``gan sample --sigma-scale``):
     #: below 1 trades diversity for fidelity. Always 1 during training.
     spread: float = 1.0
+    #: whether ``sample`` honours ``spread``; ``--sigma-scale`` is refused for priors that do not
+    supports_spread: ClassVar[bool] = False
 
-    def __init__(self, options: Any, latent_dim: int) -> None:
+    def __init__(self, options: Any, latent_dim: int | None = None) -> None:
         nn.Module.__init__(self)
         self.options = options
-        self.latent_dim = latent_dim
+        self.latent_dim = self.default_latent_dim if latent_dim is None else latent_dim
         # An empty buffer that follows .to(device), so sample() knows its device.
         self.register_buffer("_anchor", torch.empty(0), persistent=False)
 
@@ -160,9 +173,11 @@ class Discriminator(nn.Module):
     """
 
     head: nn.Module
-    #: whether batches may be concatenated into one forward pass (False when
-    #: D normalises over the batch, e.g. with BatchNorm)
-    joint_batches: bool = True
+    #: whether batches may be concatenated into one forward pass. None (the
+    #: default): the core decides, False when D normalises over the batch
+    #: (any BatchNorm layer), since real and fake statistics would mix.
+    #: Setting True on a D with BatchNorm is refused when the networks are built.
+    joint_batches: bool | None = None
 
     def features(self, x: torch.Tensor) -> torch.Tensor:
         raise NotImplementedError
@@ -178,10 +193,27 @@ def discriminate(d: Discriminator, *images: torch.Tensor) -> tuple[torch.Tensor,
     is markedly faster on CPUs, and gives the same result for a D without
     batch statistics.
     """
-    if not getattr(d, "joint_batches", False) or len(images) == 1:
+    if len(images) == 1 or not joins_batches(d):
         return tuple(d(x) for x in images)
     outputs = d(torch.cat(images))
     return tuple(outputs.split([len(x) for x in images]))
+
+
+def normalises_over_batch(module: nn.Module) -> bool:
+    """Whether ``module`` holds a layer whose output depends on the rest of the batch (BatchNorm)."""
+    return any(isinstance(m, nn.modules.batchnorm._BatchNorm) for m in module.modules())
+
+
+def joins_batches(d: nn.Module) -> bool:
+    """Whether ``discriminate`` may score several batches of ``d`` in one pass."""
+    joint = getattr(d, "joint_batches", None)
+    if joint is None:
+        joint = not normalises_over_batch(d)
+        try:
+            d.joint_batches = joint  # decided once per instance
+        except AttributeError:
+            pass
+    return bool(joint)
 
 
 @dataclass(frozen=True)
@@ -278,9 +310,21 @@ class Loss(Component):
         """Scalar to minimise w.r.t. D's parameters; ``fake.images`` are detached."""
         raise NotImplementedError
 
-    def g_loss(self, d: Discriminator, fake: Batch) -> torch.Tensor:
-        """Scalar to minimise w.r.t. G's (and the prior's) parameters."""
+    def g_loss(self, d: Discriminator, fake: Batch, real: Batch) -> torch.Tensor:
+        """Scalar to minimise w.r.t. G's (and the prior's) parameters.
+
+        ``real`` is the last real batch D saw in this step (relativistic
+        losses compare against it). An implementation may leave ``real`` out
+        of its signature, ``g_loss(self, d, fake)``, as plugins written for
+        gan-core 0.1 do; the core then does not pass it.
+        """
         raise NotImplementedError
+
+    def generator_loss(self, d: Discriminator, fake: Batch, real: Batch | None) -> torch.Tensor:
+        """Call :meth:`g_loss` with ``real`` if it takes it: how the core and wrapping losses call it."""
+        if _takes_real(type(self).g_loss):
+            return self.g_loss(d, fake, real)
+        return self.g_loss(d, fake)  # type: ignore[call-arg]  # API 1.0's two-argument form
 
     def after_d_step(self, d: Discriminator) -> None:
         """Called after every optimiser step of D (weight clipping goes here)."""
@@ -306,15 +350,22 @@ class TrainedModel:
     prior: Prior
     loss: Loss
     device: torch.device
+    #: (C, H, W) of the generated images; None when unknown (a model built by hand)
+    image_shape: tuple[int, int, int] | None = None
 
     @torch.no_grad()
     def generate(self, n: int, *, component: int | None = None) -> Batch:
-        latent = self.prior.sample(n, component=component)
+        """``n`` images from the prior (one component of it if given), with their labels and codes."""
+        from .checks import checked_latent
+
+        latent = checked_latent(self.prior, self.prior.sample(n, component=component), n, self.prior.code_dim)
         return Batch(self.generator(latent.z), latent.labels, latent.z)
 
     def score(self, images: torch.Tensor) -> torch.Tensor:
         """D's realness score of each image (differentiable: latent ascent follows its gradient)."""
-        return self.loss.realness(self.discriminator(images))
+        from .checks import checked_scores
+
+        return checked_scores(self.loss, self.loss.realness(self.discriminator(images)), images.shape[0])
 
 
 class SampleResult(NamedTuple):
@@ -331,8 +382,9 @@ class Sampler(Component, nn.Module):
     """
 
     kind = "sampler"
-    #: whether :meth:`fit` must run once on a trained model before sampling
-    needs_fit: ClassVar[bool] = False
+    #: whether :meth:`fit` must run once on a trained model before sampling; read on the
+    #: instance, so a sampler may decide from its options (set it in ``__init__``)
+    needs_fit: bool = False
 
     def __init__(self, options: Any) -> None:
         nn.Module.__init__(self)
@@ -358,6 +410,9 @@ class FeatureSet:
 
     features: torch.Tensor  # float32 (N, D), the feature network's penultimate layer
     probs: torch.Tensor | None  # float32 (N, K) class probabilities, None when the network has no classes
+    #: the images themselves, uint8 (N, C, H, W) on the CPU: always for generated images, for the
+    #: real reference only when a chosen metric sets ``needs_images``
+    images: torch.Tensor | None = None
     _knn: torch.Tensor | None = field(default=None, repr=False)
     _cross: dict[int, torch.Tensor] = field(default_factory=dict, repr=False)
 
@@ -391,20 +446,30 @@ class FeatureSet:
 class Metric(Component):
     """Compares generated images with real ones in the evaluation network's feature space.
 
-    ``compute`` returns named values; the one under the metric's own name is
-    its headline value (what ``--keep-best NAME`` compares), the others are
-    details shown beside it.
+    ``compute`` returns named values; the one under :attr:`headline` (the
+    metric's own name unless it says otherwise) is its headline value, what
+    ``--keep-best`` and ``gan compare`` rank by; the others are details shown
+    beside it. Options come from ``-o metric.KEY=VALUE``.
     """
 
     kind = "metric"
     higher_is_better: ClassVar[bool] = False
-    #: whether the metric needs class probabilities (skipped for feature nets without classes)
+    #: whether the metric needs class probabilities (left out of the default set, and
+    #: refused when named, for feature networks without classes)
     needs_classes: ClassVar[bool] = False
+    #: whether the metric reads ``real.images`` (the reference images are then loaded too)
+    needs_images: ClassVar[bool] = False
 
     def __init__(self, options: Any) -> None:
         self.options = options
 
+    @property
+    def headline(self) -> str:
+        """The key of ``compute``'s result that is this metric's value (default: its name)."""
+        return self.name
+
     def compute(self, real: FeatureSet, fake: FeatureSet) -> dict[str, float]:
+        """Named values from the real and generated feature sets (``.features``, ``.probs``, ``.images``)."""
         raise NotImplementedError
 
 
@@ -433,3 +498,14 @@ COMPONENT_BASES: dict[str, type[Component]] = {
     "metric": Metric,
     "dataset": Dataset,
 }
+
+
+@functools.lru_cache(maxsize=None)
+def _takes_real(g_loss: Callable[..., Any]) -> bool:
+    """Whether a ``g_loss`` implementation accepts the real batch (API 1.0 ones may not)."""
+    try:
+        params = inspect.signature(g_loss).parameters
+    except (TypeError, ValueError):
+        return True
+    positional = [p for p in params.values() if p.kind in (p.POSITIONAL_ONLY, p.POSITIONAL_OR_KEYWORD)]
+    return "real" in params or len(positional) >= 4 or any(p.kind is p.VAR_POSITIONAL for p in params.values())

@@ -17,6 +17,9 @@ from typing import Any, Literal
 from .errors import GanError
 from .options import OPTION_PREFIXES, coerce
 
+#: the component kinds a run is made of, in the order they are chosen
+KINDS = ("dataset", "prior", "architecture", "loss", "sampler")
+
 COMPONENT_FIELDS = {"prior": "prior", "loss": "loss", "arch": "architecture", "dataset": "dataset", "sampler": "sampler"}
 
 
@@ -110,4 +113,22 @@ def merge_config(file_values: Mapping[str, Any], cli_values: Mapping[str, Any], 
             if key in _NON_NEGATIVE and coerced < 0:
                 raise GanError(f"{origin} setting '{key.replace('_', '-')}' must be 0 or more, not {coerced}")
             setattr(config, key, coerced)
+    return config
+
+
+def config_from_run(info: dict[str, Any]) -> TrainConfig:
+    """The settings a run was trained with, as saved in its run.json."""
+    train = dict(info["train"])
+    comps = info["components"]
+    config = TrainConfig(
+        prior=comps["prior"]["name"],
+        loss=comps["loss"]["name"],
+        arch=comps["architecture"]["name"],
+        dataset=comps["dataset"]["name"],
+        sampler=comps.get("sampler", {}).get("name", "none"),
+        options={kind: dict(comps[kind]["options"]) for kind in KINDS if kind in comps},
+    )
+    for key, value in train.items():
+        if hasattr(config, key) and key != "options":
+            setattr(config, key, tuple(value) if key == "betas" and value is not None else value)
     return config

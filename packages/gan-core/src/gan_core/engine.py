@@ -19,6 +19,7 @@ import torch
 from torch import nn
 
 from .components import Batch, Discriminator, ImageData, Latent, Loss, Prior
+from .checks import checked_images, checked_latent, checked_loss
 from .errors import TrainingDiverged
 
 
@@ -64,6 +65,8 @@ class Trainer:
     #: an extra term of G's loss from the real and generated batch (the perceptual loss), or None
     regulariser: Callable[[torch.Tensor, torch.Tensor], torch.Tensor] | None = None
     stop_requested: bool = False
+    #: whether the components' outputs passed the full boundary checks (done once, on the first step)
+    checked: bool = False
 
     def real_batch(self, index: int) -> Batch:
         """Batch ``index`` of the current epoch, scaled to [-1, 1]."""
@@ -74,21 +77,33 @@ class Trainer:
         return Batch(images, labels)
 
     def train_step(self, step_in_epoch: int) -> torch.Tensor:
-        """d_steps discriminator updates, then one generator update; returns both losses."""
+        """d_steps discriminator updates, then one generator update; returns both losses.
+
+        The call order every loss may rely on: per D step ``prior.sample``,
+        ``G``, ``loss.d_loss(D, real, fake)``, D's optimiser step,
+        ``loss.after_d_step(D)``; then ``loss.g_loss(D, fake, real)`` with the
+        last D step's fakes (now with gradients) and real batch.
+        """
         G, D, loss, s = self.generator, self.discriminator, self.loss, self.schedule
         for i in range(s.d_steps):
             real = self.real_batch(step_in_epoch * s.d_steps + i)
             last = i == s.d_steps - 1
             with torch.set_grad_enabled(last):  # the last fakes are reused by the G step
                 latent: Latent = self.prior.sample(s.batch_size)
+                if not self.checked:
+                    checked_latent(self.prior, latent, s.batch_size, self.prior.code_dim)
                 fake = G(latent.z)
-            d_loss = loss.d_loss(D, real, Batch(fake.detach(), latent.labels, latent.z))
+                if not self.checked:
+                    checked_images(f"the generator of the run (prior '{self.prior.name}')", fake, s.batch_size,
+                                   real.images.shape[1:])
+            d_loss = checked_loss(loss, loss.d_loss(D, real, Batch(fake.detach(), latent.labels, latent.z)), "d_loss")
             self.opt_d.zero_grad(set_to_none=True)
             d_loss.backward()
             self.opt_d.step()
             loss.after_d_step(D)
         D.requires_grad_(False)  # G's step needs gradients through D, not for D's weights
-        g_loss = loss.g_loss(D, Batch(fake, latent.labels, latent.z))
+        g_loss = checked_loss(loss, loss.generator_loss(D, Batch(fake, latent.labels, latent.z), real), "g_loss")
+        self.checked = True
         if self.regulariser is not None:
             g_loss = g_loss + self.regulariser(real.images, fake)
         self.opt_g.zero_grad(set_to_none=True)

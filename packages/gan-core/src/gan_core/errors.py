@@ -37,3 +37,13 @@ class GanError(Exception):
 
 class TrainingDiverged(GanError):
     """A loss became NaN or infinite; the last good checkpoint is kept."""
+
+
+class ComponentError(GanError):
+    """A component handed back something its contract forbids (a plugin's bug, not the user's).
+
+    Told in one sentence naming the component and what was wrong; exits with
+    ``ExitCode.INTERNAL_ERROR`` because the fix belongs in the plugin.
+    """
+
+    exit_code: int = ExitCode.INTERNAL_ERROR

@@ -1,4 +1,4 @@
-"""Hook declarations: one ``register_<kind>(register)`` per component kind.
+"""Hook declarations: one ``register_<kind>(register)`` per component kind, plus commands and feature networks.
 
 Each hook receives a ``register`` callable; call it once per component class
 you provide. The core's own baseline components arrive through these same
@@ -50,3 +50,13 @@ def register_datasets(register: Register) -> None:
 @hookspec
 def register_commands(app: Any) -> None:
     """Add sub-commands to the ``gan`` Typer app (``@app.command()``)."""
+
+
+@hookspec
+def register_feature_networks(register: Callable[[str, Callable[..., Any]], None]) -> None:
+    """Register evaluation feature networks: ``register(name, build)``.
+
+    ``name`` is a dataset name (or any name ``gan eval --features`` accepts)
+    and ``build(device)`` returns a ``gan_core.FeatureExtractor``. A dataset
+    plugin brings the network its images are evaluated with this way.
+    """

@@ -28,7 +28,11 @@ OPTION_PREFIXES: dict[str, str] = {
     "sampler": "sampler",
     "dataset": "dataset",
     "data": "dataset",
+    "metric": "metric",
 }
+
+#: the option types a component may declare (also inside ``X | None`` and ``tuple[...]``)
+SCALAR_TYPES = (int, float, bool, str)
 
 
 def option(
@@ -56,6 +60,58 @@ class OptionInfo:
     default: Any
     help: str
     bounds: str
+
+
+def check_options_class(options_cls: type, owner: str) -> None:
+    """Refuse a malformed ``Options`` class at registration, with one sentence saying what to fix.
+
+    Every field must have a default of its declared type (one of
+    :data:`SCALAR_TYPES`, a ``Literal``, ``X | None`` or a ``tuple`` of
+    those) that lies within its own bounds, and the class must build with
+    no arguments. Caught here, such mistakes cannot surface at step 1 or
+    after training.
+    """
+    if not dataclasses.is_dataclass(options_cls) or not isinstance(options_cls, type):
+        raise TypeError(f"{owner}: Options must be a dataclass (decorate it with @dataclass(frozen=True))")
+    try:
+        hints = typing.get_type_hints(options_cls)
+    except Exception as exc:
+        raise TypeError(f"{owner}: the type hints of {options_cls.__name__} cannot be resolved ({exc})") from exc
+    for f in dataclasses.fields(options_cls):
+        what = f"{owner} option '{f.name}'"
+        if f.name.startswith("_"):
+            raise TypeError(f"{what}: option names must not start with '_'")
+        if not _supported(hints[f.name]):
+            raise TypeError(
+                f"{what} has type {hints[f.name]!r}, which options cannot hold; use int, float, bool, str, "
+                "a Literal, X | None or a tuple of those"
+            )
+        if f.default is dataclasses.MISSING:
+            raise TypeError(f"{what} has no default; declare it with option(default, help)")
+        try:
+            value = coerce(f.default, hints[f.name], what)
+            _check_bounds(value, f.metadata, what)
+        except GanError as exc:
+            raise TypeError(f"the default of {exc.message}") from exc
+        if value != f.default:
+            raise TypeError(f"{what}: the default {f.default!r} is not of the declared type")
+    try:
+        options_cls()
+    except Exception as exc:
+        raise TypeError(f"{owner}: {options_cls.__name__}() fails with its own defaults ({exc})") from exc
+
+
+def _supported(tp: Any) -> bool:
+    origin = typing.get_origin(tp)
+    args = typing.get_args(tp)
+    if origin is typing.Literal:
+        return all(isinstance(a, SCALAR_TYPES) for a in args)
+    if origin in (typing.Union, types.UnionType):
+        return all(a is type(None) or _supported(a) for a in args)
+    if origin is tuple:
+        items = [a for a in args if a is not Ellipsis]
+        return bool(items) and all(a in SCALAR_TYPES for a in items)
+    return tp in SCALAR_TYPES
 
 
 def describe_options(options_cls: type) -> list[OptionInfo]:

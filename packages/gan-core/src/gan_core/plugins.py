@@ -2,30 +2,40 @@
 
 Built-in components are plain plugin modules listed in ``DEFAULT_PLUGINS`` and
 registered exactly like third-party ones, so nothing built in is special.
-Third-party plugins are found through the ``gan`` entry-point group. A plugin
-that fails to import is recorded in ``failures`` and shown by ``gan plugins``
-instead of breaking the CLI.
+Third-party plugins are found through the ``gan`` entry-point group.
 
-Environment variables:
+Loading never breaks the CLI: a plugin that fails to import, declares an
+API range this gan-core does not implement, implements a hook that does not
+exist (``register_prior``) or with the wrong arguments is recorded in
+``failures`` (shown by ``gan plugins``) and left out; every other plugin
+still loads.
+
+Environment variables (each name may be an entry-point name, a distribution
+name such as ``gan-gm``, or a built-in module such as
+``gan_core.builtin.losses``; ``gan-core`` names every built-in):
 
 * ``GAN_LOAD_PLUGINS=a,b`` loads only the named entry-point plugins
   (empty: none), the way out when a broken plugin breaks everything;
-* ``GAN_DISABLE_PLUGINS=a,b`` skips the named plugins, built-in ones included
-  (``gan_core.builtin.losses``, say);
+* ``GAN_DISABLE_PLUGINS=a,b`` skips the named plugins, built-in ones included;
 * ``GAN_TRACE_PLUGINS=1`` prints every hook call to stderr.
 """
 
 from __future__ import annotations
 
+import difflib
 import importlib
 import importlib.metadata
+import inspect
 import os
 import sys
+from collections.abc import Callable
 from dataclasses import dataclass
+from typing import Any
 
 import pluggy
 
 from . import hookspecs
+from .api_version import API_ATTRIBUTE, PLUGIN_API_VERSION, supports
 
 hookimpl = pluggy.HookimplMarker("gan")
 
@@ -37,6 +47,7 @@ DEFAULT_PLUGINS: tuple[str, ...] = (
     "gan_core.builtin.datasets",
     "gan_core.builtin.samplers",
     "gan_core.builtin.metrics",
+    "gan_core.builtin.features",
 )
 
 CORE_DISTRIBUTION = "gan-core"
@@ -55,6 +66,21 @@ class PluginOrigin:
     version: str
 
 
+def hook_names() -> list[str]:
+    """Every hook gan calls, in declaration order."""
+    return [name for name, obj in vars(hookspecs).items() if name.startswith("register_") and callable(obj)]
+
+
+def tracing() -> bool:
+    return bool(os.environ.get("GAN_TRACE_PLUGINS"))
+
+
+def trace(text: str) -> None:
+    """One line on stderr when ``GAN_TRACE_PLUGINS`` is set."""
+    if tracing():
+        sys.stderr.write(f"[gan plugins] {text}\n")
+
+
 class PluginHost:
     """A pluggy manager plus what ``gan plugins`` needs to know about each plugin."""
 
@@ -63,19 +89,86 @@ class PluginHost:
         self.pm.add_hookspecs(hookspecs)
         self.origins: dict[str, PluginOrigin] = {}
         self.failures: list[PluginFailure] = []
-        if os.environ.get("GAN_TRACE_PLUGINS"):
-            self.pm.trace.root.setwriter(lambda text: sys.stderr.write(f"[gan plugins] {text}"))
-            self.pm.enable_tracing()
 
-    def register(self, plugin: object, name: str, origin: PluginOrigin) -> None:
-        self.pm.register(plugin, name=name)
+    def register(self, plugin: object, name: str, origin: PluginOrigin) -> bool:
+        """Add one plugin after checking its hooks and API range; a refused one becomes a failure."""
+        problem = self.problem_with(plugin)
+        if problem is None:
+            try:
+                self.pm.register(plugin, name=name)
+            except Exception as exc:  # pluggy's own validation, in one line
+                problem = " ".join(f"{type(exc).__name__}: {exc}".split())
+        if problem is not None:
+            self.failures.append(PluginFailure(name, origin.package, problem))
+            return False
         self.origins[name] = origin
+        trace(f"registered {name} ({origin.package} {origin.version})")
+        return True
+
+    def is_registered(self, plugin: object) -> bool:
+        return self.pm.is_registered(plugin)
+
+    def plugin_names(self) -> list[str]:
+        """Registered plugins in registration order (built-ins first)."""
+        return list(self.origins)
+
+    def call(self, hook: str, plugin_name: str, **kwargs: Any) -> Any:
+        """Call one plugin's implementation of ``hook`` (None if it has none), traced."""
+        for impl in getattr(self.pm.hook, hook).get_hookimpls():
+            if impl.plugin_name == plugin_name:
+                trace(f"{hook}({', '.join(kwargs)}) -> {plugin_name}")
+                result = impl.function(**kwargs)
+                trace(f"{hook} <- {plugin_name}: {result!r}" if result is not None else f"{hook} <- {plugin_name}: done")
+                return result
+        return None
+
+    def implementers(self, hook: str) -> list[str]:
+        """Names of the plugins implementing ``hook``, in registration order."""
+        impls = {impl.plugin_name for impl in getattr(self.pm.hook, hook).get_hookimpls()}
+        return [name for name in self.plugin_names() if name in impls]
+
+    def problem_with(self, plugin: object) -> str | None:
+        """Why ``plugin`` cannot be loaded (unknown hooks, wrong arguments, API range), or None."""
+        declared = getattr(plugin, API_ATTRIBUTE, None)
+        if declared is not None:
+            try:
+                fits = supports(str(declared))
+            except ValueError as exc:
+                return f"its {API_ATTRIBUTE} is invalid: {exc}"
+            if not fits:
+                return (
+                    f"incompatible: it supports gan plugin API {declared} but this gan-core provides "
+                    f"{PLUGIN_API_VERSION}; install a release of it made for API {PLUGIN_API_VERSION}"
+                )
+        known = hook_names()
+        for attr in dir(plugin):
+            try:
+                opts = self.pm.parse_hookimpl_opts(plugin, attr)
+            except Exception:  # an attribute that cannot even be read
+                continue
+            if opts is None:
+                continue
+            if attr not in known:
+                close = difflib.get_close_matches(attr, known, n=1)
+                hint = f"; did you mean '{close[0]}'?" if close else f"; gan's hooks are {', '.join(known)}"
+                return f"it implements '{attr}', which is not a gan hook{hint}"
+            expected = list(inspect.signature(getattr(hookspecs, attr)).parameters)
+            try:
+                given = list(inspect.signature(getattr(plugin, attr)).parameters)
+            except (TypeError, ValueError):
+                continue
+            unknown = [p for p in given if p not in expected]
+            if unknown:
+                return (
+                    f"its hook {attr}({', '.join(given)}) takes {', '.join(map(repr, unknown))}, but gan passes "
+                    f"{', '.join(map(repr, expected))}; rename the argument to match"
+                )
+        return None
 
     def load_defaults(self) -> None:
-        disabled = _names_in("GAN_DISABLE_PLUGINS")
         version = _version_of(CORE_DISTRIBUTION)
         for module_name in DEFAULT_PLUGINS:
-            if module_name in disabled:
+            if _selected(module_name, CORE_DISTRIBUTION, "GAN_DISABLE_PLUGINS"):
                 continue
             try:
                 module = importlib.import_module(module_name)
@@ -85,25 +178,36 @@ class PluginHost:
             self.register(module, module_name, PluginOrigin(CORE_DISTRIBUTION, version))
 
     def load_entrypoints(self) -> None:
-        only = _names_in("GAN_LOAD_PLUGINS") if "GAN_LOAD_PLUGINS" in os.environ else None
-        disabled = _names_in("GAN_DISABLE_PLUGINS")
+        only = "GAN_LOAD_PLUGINS" in os.environ
         for ep in importlib.metadata.entry_points(group="gan"):
-            if ep.name in disabled or (only is not None and ep.name not in only):
+            dist = ep.dist.name if ep.dist else "unknown"
+            version = ep.dist.version if ep.dist else "?"
+            if _selected(ep.name, dist, "GAN_DISABLE_PLUGINS") or (only and not _selected(ep.name, dist, "GAN_LOAD_PLUGINS")):
                 continue
             if self.pm.get_plugin(ep.name) is not None:
                 continue
-            dist = ep.dist.name if ep.dist else "unknown"
-            version = ep.dist.version if ep.dist else "?"
             try:
                 plugin = ep.load()
             except Exception as exc:  # a broken plugin must not break the CLI
                 self.failures.append(PluginFailure(ep.name, dist, f"{type(exc).__name__}: {exc}"))
                 continue
+            if self.pm.is_registered(plugin):  # two entry points naming one module
+                continue
             self.register(plugin, ep.name, PluginOrigin(dist, version))
 
 
+def _normalise(name: str) -> str:
+    return name.strip().lower().replace("_", "-")
+
+
 def _names_in(variable: str) -> set[str]:
-    return {n.strip() for n in os.environ.get(variable, "").split(",") if n.strip()}
+    return {_normalise(n) for n in os.environ.get(variable, "").split(",") if n.strip()}
+
+
+def _selected(plugin: str, distribution: str, variable: str) -> bool:
+    """Whether the variable names this plugin, by plugin (entry-point, module) or distribution name."""
+    names = _names_in(variable)
+    return _normalise(plugin) in names or _normalise(distribution) in names
 
 
 def _version_of(distribution: str) -> str:
@@ -114,6 +218,8 @@ def _version_of(distribution: str) -> str:
 
 
 _host: PluginHost | None = None
+#: called whenever the host is dropped, so caches built from it (the registry) follow
+_on_reset: list[Callable[[], None]] = []
 
 
 def get_host() -> PluginHost:
@@ -131,6 +237,5 @@ def reset_host() -> None:
     """Forget the loaded plugins (tests use it after changing the environment)."""
     global _host
     _host = None
-    from . import registry
-
-    registry.reset_registry()
+    for forget in _on_reset:
+        forget()

@@ -20,8 +20,21 @@ import torch
 from rich.console import Console
 from rich.progress import Progress
 
-from .assembly import Parts, build_loss_modules, build_networks, choose, instantiate, load_data, network_spec
-from .components import Sampler, TrainedModel
+from .assembly import (
+    Parts,
+    build_loss_modules,
+    build_networks,
+    check_requirements,
+    choose,
+    construct,
+    instantiate,
+    load_data,
+    network_spec,
+    provided_by,
+)
+from .checks import checked_sample
+from .components import ImageData, Sampler, TrainedModel
+from .config import config_from_run
 from .devices import seeded
 from .errors import GanError
 from .images import png_bytes, save_grid, to_uint8
@@ -40,16 +53,29 @@ from .runs import (
     read_run,
     save_tensors,
 )
-from .training import config_from_run
 
 
 @dataclass
 class LoadedRun:
+    """A trained run rebuilt from disk: its run.json, components, model and weights."""
+
     path: Path
     info: dict[str, Any]
     parts: Parts
     model: TrainedModel
     weights: dict[str, torch.Tensor]
+
+    def load_data(self, split: str = "train", data_dir: str | None = None) -> ImageData:
+        """The run's own dataset (``split``: train or test), with the options it was trained with."""
+        record = self.info["components"]["dataset"]
+        options = record["options"] if split == "train" else {k: v for k, v in record["options"].items() if k != "limit"}
+        dataset = construct(choose(get_registry(), "dataset", record["name"], options))
+        return load_data(dataset, data_dir or self.info["train"].get("data_dir"), split)  # type: ignore[arg-type]
+
+    def provided(self) -> set[str]:
+        """Capabilities of the run's parts, for checking a sampler's ``requires``."""
+        parts = [self.parts.prior, self.parts.loss, self.parts.architecture]
+        return provided_by(parts, self.info["data"].get("num_classes") is not None)
 
 
 def load_run(path: Path, device: torch.device) -> LoadedRun:
@@ -74,7 +100,8 @@ def load_run(path: Path, device: torch.device) -> LoadedRun:
     for module in (generator, discriminator, prior, loss_modules):
         if module is not None:
             module.eval().requires_grad_(False)
-    return LoadedRun(path, info, parts, TrainedModel(generator, discriminator, prior, parts.loss, device), weights)
+    model = TrainedModel(generator, discriminator, prior, parts.loss, device, tuple(info["data"]["shape"]))
+    return LoadedRun(path, info, parts, model, weights)
 
 
 def prepare_sampler(
@@ -91,16 +118,15 @@ def prepare_sampler(
     if not raw_options and fitted is not None:
         raw_options = fitted["options"]  # no options given: reuse the fitted state as it is
     chosen = choose(get_registry(), "sampler", name, raw_options)
-    sampler: Sampler = chosen.entry.cls(chosen.options).to(run.model.device)  # type: ignore[call-arg]
+    sampler: Sampler = construct(chosen).to(run.model.device)  # type: ignore[assignment, union-attr]
+    check_requirements(sampler, run.provided(), f"run {run.path}")
     if not sampler.needs_fit:
         return sampler
     prefix = f"sampler.{name}"
     if fitted is not None and fitted["options"] == options_to_dict(chosen.options):
         load_module_state(sampler, prefix, run.weights, run.path)
         return sampler
-    dataset_chosen = choose(get_registry(), "dataset", info["components"]["dataset"]["name"], info["components"]["dataset"]["options"])
-    dataset = dataset_chosen.entry.cls(dataset_chosen.options)  # type: ignore[call-arg]
-    data = load_data(dataset, data_dir or info["train"].get("data_dir")).to(run.model.device)
+    data = run.load_data("train", data_dir).to(run.model.device)
     # Seeded from the run's training seed: the same run and options always give the same fitted state.
     with Progress(console=console, transient=True) as progress, seeded(info["train"].get("seed", 0), run.model.device):
         sampler.fit(run.model, data, progress)
@@ -191,6 +217,8 @@ def draw(
         size = min(batch_size, n - done)
         budget = None if max_proposals is None else max(max_proposals - proposals, 0)
         result = sampler.sample(model, size, component=component, max_proposals=budget)
+        shape = model.image_shape or tuple(getattr(result.images, "shape", (0, 0))[1:])
+        result = checked_sample(sampler, result, size, shape)
         images.append(to_uint8(result.images))
         if result.labels is not None:
             labels.append(result.labels.cpu())

@@ -24,13 +24,16 @@ from .assembly import (
     build_loss_modules,
     build_networks,
     check_combination,
+    check_requirements,
     choose,
+    construct,
     instantiate,
     load_data,
     network_spec,
+    provided_by,
 )
 from .components import Combination, Latent, TrainingDefaults
-from .config import TrainConfig
+from .config import KINDS, TrainConfig, config_from_run  # noqa: F401 - config_from_run: used by gan train --resume
 from .devices import resolve_device, seeded
 from .engine import Schedule, StopRequested, Trainer, TrainState
 from .errors import GanError, TrainingDiverged
@@ -54,7 +57,6 @@ from .runs import (
     unprefixed,
 )
 
-KINDS = ("dataset", "prior", "architecture", "loss", "sampler")
 GRID_SIZE = 64
 
 
@@ -85,24 +87,6 @@ def make_optimizer(kind: str, params: list[torch.nn.Parameter], lr: float, betas
         return torch.optim.RMSprop(params, lr=lr)
     # The fused kernel updates every tensor in one pass: ~10% faster steps on this CPU.
     return torch.optim.Adam(params, lr=lr, betas=betas, fused=True)
-
-
-def config_from_run(info: dict[str, Any]) -> TrainConfig:
-    """The settings a run was trained with, as saved in its run.json."""
-    train = dict(info["train"])
-    comps = info["components"]
-    config = TrainConfig(
-        prior=comps["prior"]["name"],
-        loss=comps["loss"]["name"],
-        arch=comps["architecture"]["name"],
-        dataset=comps["dataset"]["name"],
-        sampler=comps.get("sampler", {}).get("name", "none"),
-        options={kind: dict(comps[kind]["options"]) for kind in KINDS if kind in comps},
-    )
-    for key, value in train.items():
-        if hasattr(config, key) and key != "options":
-            setattr(config, key, tuple(value) if key == "betas" and value is not None else value)
-    return config
 
 
 def train(
@@ -136,6 +120,9 @@ class TrainingSession:
         parts = instantiate(chosen, config.latent_dim)
         data = load_data(parts.dataset, config.data_dir)  # type: ignore[arg-type]
         check_combination(Combination(parts.prior, parts.loss, parts.architecture, parts.dataset, data))  # type: ignore[arg-type]
+        self.sampler = construct(chosen["sampler"])  # checked now, fitted after training
+        check_requirements(self.sampler, provided_by([parts.prior, parts.loss, parts.architecture, parts.dataset],
+                                                     data.labels is not None), "this combination")  # type: ignore[list-item]
         optim = resolve_optim(config, parts.loss.defaults())
         self.steps_per_epoch = len(data) // (config.batch_size * optim.d_steps)
         if self.steps_per_epoch < 1:
@@ -275,7 +262,7 @@ class TrainingSession:
         from .sampling import load_run, prepare_sampler
 
         sampler = self.config.sampler
-        if not get_registry().get("sampler", sampler).cls.needs_fit:
+        if not self.sampler.needs_fit:  # read on the instance: it may depend on the options
             return
         self.console.print(f"Fitting sampler '{sampler}'...")
         prepare_sampler(load_run(path, self.device), sampler, self.config.options.get("sampler"), self.config.data_dir,

@@ -32,12 +32,13 @@ class StaticGM(Prior):
 
     name = "gm-static"
     Options = StaticGMOptions
+    supports_spread = True
 
-    def __init__(self, options: Any, latent_dim: int) -> None:
+    def __init__(self, options: Any, latent_dim: int | None = None) -> None:
         super().__init__(options, latent_dim)
         self.num_components = options.k
         # Buffers: drawn from the seeded RNG at construction, then saved in the run's weights.
-        self.register_buffer("means", (torch.rand(options.k, latent_dim) * 2 - 1) * options.c)
+        self.register_buffer("means", (torch.rand(options.k, self.latent_dim) * 2 - 1) * options.c)
         self.register_buffer("log_sigma", torch.full((options.k, 1), float(torch.tensor(options.sigma).log())))
 
     @property
@@ -78,12 +79,12 @@ class DynamicGM(StaticGM):
     name = "gm-dynamic"
     Options = DynamicGMOptions
 
-    def __init__(self, options: Any, latent_dim: int) -> None:
+    def __init__(self, options: Any, latent_dim: int | None = None) -> None:
         super().__init__(options, latent_dim)
         means, log_sigma = self.means, self.log_sigma
         del self.means, self.log_sigma  # become parameters: trained with G's optimiser, saved with the run
         self.means = nn.Parameter(means)
-        width = 1 if options.scale_form == "scalar" else latent_dim
+        width = 1 if options.scale_form == "scalar" else self.latent_dim
         self.log_sigma = nn.Parameter(log_sigma.expand(-1, width).clone())
 
 
@@ -100,7 +101,7 @@ class SupervisedGM(DynamicGM):
     requires = {"labels": "component k is trained to produce class k", "class-conditional-loss": "only a loss that reads the labels of generated codes makes component k produce class k (gm-supervised or gm-aux)"}
     provided = frozenset({CLASS_PRIOR})
 
-    def __init__(self, options: Any, latent_dim: int) -> None:
+    def __init__(self, options: Any, latent_dim: int | None = None) -> None:
         super().__init__(options, latent_dim)
         self.means.requires_grad_(options.learn)
         self.log_sigma.requires_grad_(options.learn)

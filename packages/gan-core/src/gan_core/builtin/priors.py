@@ -21,6 +21,7 @@ class NormalPrior(Prior):
 
     name = "normal"
     Options = NormalOptions
+    supports_spread = True
 
     def sample(self, n: int, *, component: int | None = None) -> Latent:
         return Latent(torch.randn(n, self.latent_dim, device=self.device) * (self.options.std * self.spread))
@@ -41,6 +42,7 @@ class UniformPrior(Prior):
 
     name = "uniform"
     Options = UniformOptions
+    supports_spread = True
 
     def sample(self, n: int, *, component: int | None = None) -> Latent:
         low, high = self.options.low, self.options.high

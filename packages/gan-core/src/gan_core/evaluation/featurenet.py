@@ -19,6 +19,7 @@ import torch
 from torch import nn
 
 from ..errors import GanError
+from .extractor import FeatureExtractor
 
 FEATURE_DIM = 128
 
@@ -83,9 +84,8 @@ def shipped(name: str) -> FeatureNetInfo:
     folder = weights_dir()
     meta_path = folder / f"{name}-features.json"
     if not meta_path.is_file():
-        available = sorted(p.name.removesuffix("-features.json") for p in folder.glob("*-features.json"))
         raise GanError(
-            f"gan-core ships no feature network for '{name}'; use --features with one of: {', '.join(available)}"
+            f"gan-core ships no feature network for '{name}'; use --features with one of: {', '.join(shipped_names())}"
         )
     meta = json.loads(meta_path.read_text())
     path = folder / meta["file"]
@@ -102,3 +102,23 @@ def load_feature_net(name: str, device: torch.device) -> tuple[FeatureNet, Featu
     net = FeatureNet()
     net.load_state_dict(load_file(str(info.path)))
     return net.to(device).eval().requires_grad_(False), info
+
+
+def shipped_names() -> list[str]:
+    """Datasets gan-core ships a feature network for."""
+    return sorted(p.name.removesuffix("-features.json") for p in weights_dir().glob("*-features.json"))
+
+
+def shipped_extractor(name: str, device: torch.device) -> FeatureExtractor:
+    """One of the small classifiers shipped inside gan-core, as a feature extractor."""
+    net, info = load_feature_net(name, device)
+    body = net.fused_features()
+
+    @torch.inference_mode()
+    def run(images: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
+        x = images.to(device).float().div_(127.5).sub_(1.0).contiguous(memory_format=torch.channels_last)
+        features = body(x)
+        return features, net.classifier(features).softmax(1)
+
+    description = f"{name} classifier, test accuracy {info.test_accuracy:.4f}"
+    return FeatureExtractor(name, info.sha256, (1, 28, 28), run, device, description)

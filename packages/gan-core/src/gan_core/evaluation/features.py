@@ -3,60 +3,22 @@
 from __future__ import annotations
 
 import os
-from collections.abc import Callable
-from dataclasses import dataclass
 from pathlib import Path
 
 import torch
 
 from ..components import DataRequest, FeatureSet
-from ..errors import GanError
 from ..runs import load_tensors, save_tensors
-
-
-@dataclass
-class FeatureExtractor:
-    """A network that maps uint8 images to (features, class probabilities or None)."""
-
-    name: str
-    digest: str  # sha256 of its weights: part of every cache key
-    image_shape: tuple[int, int, int] | None  # what it accepts; None: anything (it resizes)
-    run: Callable[[torch.Tensor], tuple[torch.Tensor, torch.Tensor | None]]
-    device: torch.device
-    description: str
-
-    def check(self, shape: tuple[int, ...], what: str) -> None:
-        if self.image_shape is not None and tuple(shape) != self.image_shape:
-            c, h, w = self.image_shape
-            raise GanError(
-                f"{what} holds {shape[0]}-channel {shape[1]}x{shape[2]} images but the '{self.name}' feature network "
-                f"takes {c}-channel {h}x{w} images; pick matching --features"
-            )
-
-
-def shipped_extractor(name: str, device: torch.device) -> FeatureExtractor:
-    """One of the small classifiers shipped inside gan-core."""
-    from .featurenet import load_feature_net
-
-    net, info = load_feature_net(name, device)
-    body = net.fused_features()
-
-    @torch.inference_mode()
-    def run(images: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
-        x = images.to(device).float().div_(127.5).sub_(1.0).contiguous(memory_format=torch.channels_last)
-        features = body(x)
-        return features, net.classifier(features).softmax(1)
-
-    description = f"{name} classifier, test accuracy {info.test_accuracy:.4f}"
-    return FeatureExtractor(name, info.sha256, (1, 28, 28), run, device, description)
+from .extractor import FeatureExtractor
 
 
 def make_extractor(name: str, device: torch.device) -> FeatureExtractor:
-    if name == "inception":
-        from .inception import inception_extractor
+    """The feature network registered as ``name`` (a dataset's, or ``inception``), built on ``device``."""
+    from ..checks import checked_extractor
+    from ..registry import get_registry
 
-        return inception_extractor(device)
-    return shipped_extractor(name, device)
+    entry = get_registry().feature_network(name)
+    return checked_extractor(entry, entry.build(device))
 
 
 def extract(extractor: FeatureExtractor, images: torch.Tensor, batch_size: int = 1000) -> FeatureSet:

@@ -13,7 +13,7 @@ from pathlib import Path
 import torch
 
 from ..errors import GanError
-from .features import FeatureExtractor
+from .extractor import FeatureExtractor
 
 WEIGHTS_NAME = "weights-inception-2015-12-05-6726825d.pth"
 
