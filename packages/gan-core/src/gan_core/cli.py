@@ -27,6 +27,8 @@ app = typer.Typer(
 )
 plugins_app = typer.Typer(help="List installed plugin components, or show one's options.", invoke_without_command=True)
 app.add_typer(plugins_app, name="plugins")
+plugin_app = typer.Typer(help="Write a new plugin package.", no_args_is_help=True)
+app.add_typer(plugin_app, name="plugin")
 
 stdout = Console()
 err = Console(stderr=True)
@@ -232,7 +234,7 @@ def eval_(
     features: Annotated[Optional[str], typer.Option(help="Feature network: mnist, fashion-mnist or inception. [default: the dataset's]")] = None,
     dataset: Annotated[Optional[str], typer.Option(help="Real dataset, for folders and .npz files. [default: mnist; a run's own]")] = None,
     sampler: Annotated[Optional[str], typer.Option(help="Sampler for a run. [default: the run's]")] = None,
-    option: Annotated[Optional[list[str]], typer.Option("-o", "--option", help="Sampler option sampler.KEY=VALUE.")] = None,
+    option: Annotated[Optional[list[str]], typer.Option("-o", "--option", help="Sampler option sampler.KEY=VALUE, or metric option metric.KEY=VALUE (to every chosen metric that has KEY).")] = None,
     seed: Annotated[int, typer.Option(help="Random seed for generating.")] = 0,
     batch_size: Annotated[int, typer.Option(min=1, help="Images generated per batch.")] = 1000,
     device: Annotated[str, typer.Option(help="auto, cpu or cuda.")] = "auto",
@@ -252,13 +254,13 @@ def eval_(
 
     torch_device = resolve_device(device)
     options = parse_assignments(option or [])
-    if set(options) - {"sampler"}:
-        raise GanError("gan eval takes only sampler options (-o sampler.KEY=VALUE)")
+    if set(options) - {"sampler", "metric"}:
+        raise GanError("gan eval takes only sampler and metric options (-o sampler.KEY=VALUE, -o metric.KEY=VALUE)")
     is_run = target.is_dir() and (target / RUN_FILE).is_file()
     protocol = Protocol(
         n=n, ref=ref.value, features=features, dataset=dataset or "mnist",
         metrics=tuple(m.strip() for m in metrics.split(",") if m.strip()) if metrics else (),
-        data_dir=str(data_dir) if data_dir else None,
+        data_dir=str(data_dir) if data_dir else None, metric_options=dict(options.get("metric", {})),
     )
     report: dict[str, Any] = {"target": str(target)}
     started = time.perf_counter()
@@ -284,12 +286,12 @@ def eval_(
             sampling_seconds=round(sampling_seconds, 3), images_per_s=round(n / max(sampling_seconds, 1e-9), 1),
         )
     elif target.is_dir():
-        if sampler or options:
+        if sampler or "sampler" in options:
             raise GanError("--sampler and -o apply to runs only, not to a folder of images")
         images = read_image_folder(target, n)
         evaluator = Evaluator(protocol, torch_device)
     elif target.suffix == ".npz" and target.is_file():
-        if sampler or options:
+        if sampler or "sampler" in options:
             raise GanError("--sampler and -o apply to runs only, not to an .npz file")
         images = read_npz(target, n)
         evaluator = Evaluator(protocol, torch_device)
@@ -414,6 +416,29 @@ def _declarations(entry: Any) -> tuple[dict[str, str], frozenset[str]]:
     except Exception:  # a component that cannot be built alone (it needs a run): its class declarations
         requires = cls.requires if isinstance(cls.requires, dict) else {}
         return dict(requires), frozenset(cls.provided)
+
+
+class Kind(str, Enum):
+    prior = "prior"
+    loss = "loss"
+    architecture = "architecture"
+    sampler = "sampler"
+    metric = "metric"
+    dataset = "dataset"
+
+
+@plugin_app.command("new")
+@user_errors
+def plugin_new(
+    name: Annotated[str, typer.Argument(help="Component name, e.g. zz: the package is gan-zz, the module gan_zz.")],
+    kind: Annotated[Kind, typer.Option(help="What the component is.")],
+    out: Annotated[Optional[Path], typer.Option(help="Folder to create. [default: ./gan-NAME]")] = None,
+) -> None:
+    """Write a plugin package skeleton: pyproject with the entry point, one component, a conformance test, a README."""
+    from .scaffold import write_skeleton
+
+    path = write_skeleton(name, kind.value, out)
+    stdout.print(f"Wrote {path}: pip install -e {path} && pytest {path}")
 
 
 class _PluginApp:

@@ -128,6 +128,8 @@ def config_from_run(info: dict[str, Any]) -> TrainConfig:
         sampler=comps.get("sampler", {}).get("name", "none"),
         options={kind: dict(comps[kind]["options"]) for kind in KINDS if kind in comps},
     )
+    if train.get("metric_options"):
+        config.options["metric"] = dict(train["metric_options"])
     for key, value in train.items():
         if hasattr(config, key) and key != "options":
             setattr(config, key, tuple(value) if key == "betas" and value is not None else value)

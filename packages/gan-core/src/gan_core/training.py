@@ -271,6 +271,8 @@ class TrainingSession:
 
 def _evaluator(config: TrainConfig, dataset: Chosen, device: torch.device):
     """The evaluator for --eval-every, built (and --keep-best checked) before training starts."""
+    if config.options.get("metric") and not config.eval_every:
+        raise GanError("-o metric.KEY=VALUE applies to evaluations during training; add --eval-every N")
     if config.keep_best and not config.eval_every:
         raise GanError("--keep-best needs --eval-every N to evaluate the run every N epochs")
     if not config.eval_every:
@@ -279,7 +281,7 @@ def _evaluator(config: TrainConfig, dataset: Chosen, device: torch.device):
     from .options import options_to_dict
 
     protocol = Protocol(n=config.eval_n, dataset=dataset.entry.name, dataset_options=options_to_dict(dataset.options),
-                        data_dir=config.data_dir)
+                        data_dir=config.data_dir, metric_options=dict(config.options.get("metric", {})))
     evaluator = Evaluator(protocol, device)
     if config.keep_best and config.keep_best not in evaluator.directions():
         raise GanError(f"--keep-best {config.keep_best} is not a metric; use one of {', '.join(evaluator.directions())}")
@@ -369,6 +371,8 @@ def _run_info(config, chosen: dict[str, Chosen], optim: Resolved, data, total, s
         optimizer=optim.optimizer, lr_g=optim.lr_g, lr_d=optim.lr_d, betas=list(optim.betas), d_steps=optim.d_steps,
         steps=total, device_used=str(device), latent_dim=latent_dim,
     )
+    if config.options.get("metric"):
+        train["metric_options"] = dict(config.options["metric"])
     packages = {c.entry.package: c.entry.version for c in chosen.values()}
     return {
         "format": RUN_FORMAT,

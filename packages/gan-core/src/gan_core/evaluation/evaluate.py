@@ -10,7 +10,8 @@ import numpy as np
 import torch
 from PIL import Image, UnidentifiedImageError
 
-from ..assembly import Chosen, choose
+from ..assembly import check_requirements, choose, construct
+from ..checks import checked_metric
 from ..builtin.datasets import IMAGE_SUFFIXES
 from ..components import FeatureSet, Metric
 from ..errors import GanError
@@ -29,6 +30,8 @@ class Protocol:
     dataset_options: dict[str, Any] = field(default_factory=dict)
     metrics: tuple[str, ...] = ()  # empty: every installed metric
     data_dir: str | None = None
+    #: ``-o metric.KEY=VALUE``: each key goes to every chosen metric that declares it
+    metric_options: dict[str, Any] = field(default_factory=dict)
 
 
 class Evaluator:
@@ -37,15 +40,12 @@ class Evaluator:
     def __init__(self, protocol: Protocol, device: torch.device) -> None:
         registry = get_registry()
         names = protocol.metrics or tuple(registry.names("metric"))
-        self.metrics: list[Metric] = []
-        for name in names:
-            chosen: Chosen = choose(registry, "metric", name, None)
-            self.metrics.append(chosen.entry.cls(chosen.options))  # type: ignore[call-arg]
         options = {k: v for k, v in protocol.dataset_options.items() if k != "limit"}  # the reference is never cut
-        dataset_choice = choose(registry, "dataset", protocol.dataset, options)
-        self.dataset = dataset_choice.entry.cls(dataset_choice.options)  # type: ignore[call-arg]
+        self.dataset = construct(choose(registry, "dataset", protocol.dataset, options))
         self.protocol = protocol
         self.extractor: FeatureExtractor = make_extractor(protocol.features or protocol.dataset, device)
+        self.metrics: list[Metric] = choose_metrics(registry, names, protocol.metric_options, self.extractor,
+                                                    explicit=bool(protocol.metrics))
         self._reference: FeatureSet | None = None
         if not self.metrics:
             raise GanError("no metric is installed; gan-core's built-in metrics were disabled")
@@ -54,7 +54,8 @@ class Evaluator:
     def reference(self) -> FeatureSet:
         if self._reference is None:
             p = self.protocol
-            self._reference = reference_features(self.extractor, self.dataset, p.ref, p.n, p.data_dir)
+            self._reference = reference_features(self.extractor, self.dataset, p.ref, p.n, p.data_dir,
+                                                 with_images=any(m.needs_images for m in self.metrics))
         return self._reference
 
     def evaluate(self, images: torch.Tensor, what: str = "the generated images") -> dict[str, float]:
@@ -63,16 +64,15 @@ class Evaluator:
             raise GanError(f"{what} are only {len(images)} images; metrics need at least 10 (use --n 10000)")
         self.extractor.check(tuple(images.shape[1:]), what)
         fake = extract(self.extractor, images)
+        fake.images = images
         values: dict[str, float] = {}
         for metric in self.metrics:
-            if metric.needs_classes and fake.probs is None:
-                continue
-            values.update(metric.compute(self.reference, fake))
+            values.update(checked_metric(metric, metric.headline, metric.compute(self.reference, fake)))
         return values
 
     def directions(self) -> dict[str, bool]:
         """Each metric's headline name and whether higher is better."""
-        return {m.name: m.higher_is_better for m in self.metrics}
+        return {m.headline: m.higher_is_better for m in self.metrics}
 
     def describe(self) -> dict[str, Any]:
         p = self.protocol
@@ -82,6 +82,48 @@ class Evaluator:
             "features": {"name": self.extractor.name, "sha256": self.extractor.digest, "about": self.extractor.description},
             "directions": {name: "higher" if up else "lower" for name, up in self.directions().items()},
         }
+
+
+def choose_metrics(registry: Any, names: tuple[str, ...], raw_options: dict[str, Any], extractor: FeatureExtractor,
+                   explicit: bool) -> list[Metric]:
+    """The metrics to compute, with ``-o metric.KEY=VALUE`` given to each that declares KEY.
+
+    A metric whose ``requires`` (or ``needs_classes``) the feature network
+    cannot meet is left out of the default set and refused when named.
+    """
+    import dataclasses
+
+    provided = {"classes"} if extractor.has_classes else set()
+    metrics: list[Metric] = []
+    used: set[str] = set()
+    for name in names:
+        entry = registry.get("metric", name)
+        declared = {f.name for f in dataclasses.fields(entry.cls.Options)}
+        mine = {k: v for k, v in raw_options.items() if k in declared}
+        used |= set(mine)
+        metric: Metric = construct(choose(registry, "metric", name, mine))  # type: ignore[assignment]
+        needs = dict(metric.requires)
+        if metric.needs_classes:
+            needs.setdefault("classes", "it reads the feature network's class probabilities")
+        missing = [need for need in needs if need not in provided]
+        if missing and not explicit:
+            continue
+        if missing:
+            check_requirements(_WithNeeds(metric, needs), provided, f"the '{extractor.name}' feature network")
+        metrics.append(metric)
+    unknown = sorted(set(raw_options) - used)
+    if unknown:
+        raise GanError(
+            f"no chosen metric has an option '{unknown[0]}'; see gan plugins show METRIC, or pick the metric with --metrics"
+        )
+    return metrics
+
+
+class _WithNeeds:
+    """A metric seen with its ``needs_classes`` folded into ``requires``, for the one shared refusal sentence."""
+
+    def __init__(self, metric: Metric, needs: dict[str, str]) -> None:
+        self.kind, self.name, self.requires = metric.kind, metric.name, needs
 
 
 def read_image_folder(folder: Path, limit: int) -> torch.Tensor:

@@ -26,6 +26,8 @@ class FeatureExtractor:
     run: Callable[[torch.Tensor], tuple[torch.Tensor, torch.Tensor | None]]
     device: torch.device
     description: str
+    #: whether ``run`` returns class probabilities (metrics that need classes are skipped otherwise)
+    has_classes: bool = True
 
     def check(self, shape: tuple[int, ...], what: str) -> None:
         if self.image_shape is not None and tuple(shape) != self.image_shape:

@@ -43,6 +43,8 @@ def reference_features(
     split: str,
     n: int,
     data_dir: str | None,
+    *,
+    with_images: bool = False,
 ) -> FeatureSet:
     """Features of ``n`` real images of ``split``, cached by dataset, split, n and network hash.
 
@@ -50,15 +52,20 @@ def reference_features(
     every evaluation with the same protocol compares against the same images.
     """
     path = eval_cache_dir() / f"{dataset.name}-{split}-{n}-{extractor.name}-{extractor.digest[:16]}.safetensors"
-    if path.is_file():
+    if path.is_file() and not with_images:
         tensors, _ = load_tensors(path)
         return FeatureSet(tensors["features"], tensors.get("probs"))
     data = dataset.load(DataRequest(split=split, data_dir=Path(data_dir) if data_dir else None))  # type: ignore[arg-type]
     images = data.images
     if n < len(images):
         images = images[torch.randperm(len(images), generator=torch.Generator().manual_seed(0))[:n]]
+    if path.is_file():  # features cached; the metrics also want the images themselves
+        tensors, _ = load_tensors(path)
+        return FeatureSet(tensors["features"], tensors.get("probs"), images=images)
     extractor.check(tuple(images.shape[1:]), f"dataset '{dataset.name}'")
     reference = extract(extractor, images)
+    if with_images:
+        reference.images = images
     tensors = {"features": reference.features}
     if reference.probs is not None:
         tensors["probs"] = reference.probs

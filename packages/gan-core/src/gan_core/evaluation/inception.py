@@ -49,4 +49,5 @@ def inception_extractor(device: torch.device) -> FeatureExtractor:
         return features, None
 
     digest = hashlib.sha256(path.read_bytes()).hexdigest()
-    return FeatureExtractor("inception", digest, None, run, device, "Inception-v3 (TF-FID port), 2048 features")
+    return FeatureExtractor("inception", digest, None, run, device, "Inception-v3 (TF-FID port), 2048 features",
+                            has_classes=False)

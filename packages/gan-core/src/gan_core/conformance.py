@@ -1,0 +1,527 @@
+"""The conformance checks behind ``gan_core.testing.conformance_suite``.
+
+Each check builds a component the way the core does and asserts one part of
+its contract, on the CPU, on tiny synthetic data (64 MNIST-shaped random
+images with ten labels), so a plugin's test suite runs in seconds and needs
+no dataset. A failed check raises :class:`ConformanceFailure` with a message
+that says what to fix.
+
+Checks per kind (``Case.check``):
+
+* every kind: ``contract`` (what registration checks, restated as a test);
+* prior: ``sample``, ``device``, ``state``, ``determinism``, ``train[...]``;
+* loss: ``determinism``, ``train[...]`` (with every installed prior and architecture);
+* architecture: ``build``, ``device``, ``state``, ``determinism``, ``train[...]``;
+* sampler: ``sample[...]`` (with every installed prior), ``device``, ``state``, ``determinism``;
+* metric: ``compute``, ``determinism``;
+* dataset: ``load``, ``train``.
+
+``train[kind=name]`` trains two generator steps combined with one installed
+component of another kind, the rest at the defaults (normal, vanilla, mlp);
+a combination the core refuses (``requires`` unmet, a ``check`` that says
+no) is skipped, not failed.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterator, Mapping
+from contextlib import contextmanager
+from dataclasses import dataclass, field
+from typing import Any
+
+import torch
+from safetensors.torch import load, save
+
+from .assembly import (
+    Chosen,
+    Parts,
+    build_loss_modules,
+    build_networks,
+    check_combination,
+    check_requirements,
+    choose,
+    construct,
+    network_spec,
+    provided_by,
+)
+from .checks import checked_data, checked_images, checked_latent, checked_metric, checked_sample
+from .components import Combination, Component, DataRequest, FeatureSet, ImageData, TrainedModel
+from .contracts import check_component_class
+from .engine import Schedule, Trainer, TrainState
+from .errors import GanError
+from .registry import ComponentEntry, Registry
+
+#: the partners a check combines a component with, unless it varies that kind
+DEFAULTS = {"prior": "normal", "loss": "vanilla", "architecture": "mlp"}
+TRAINABLE = ("prior", "loss", "architecture")
+IMAGE_SHAPE = (1, 28, 28)
+
+
+class ConformanceFailure(AssertionError):
+    """A component that breaks its contract; the message names it and says what to fix."""
+
+
+class Skip(Exception):
+    """A check that does not apply (an incompatible combination); the message says why."""
+
+
+@dataclass(frozen=True)
+class Case:
+    """One check of one component: ``run(registry)`` raises ConformanceFailure or Skip, or passes."""
+
+    kind: str
+    name: str
+    check: str
+    partner: tuple[str, str] | None = None  # (kind, name) of the component it is combined with
+    options: Mapping[str, Mapping[str, Any]] = field(default_factory=dict, compare=False, hash=False)
+
+    @property
+    def id(self) -> str:
+        suffix = f"[{self.partner[0]}={self.partner[1]}]" if self.partner else ""
+        return f"{self.kind}:{self.name}:{self.check}{suffix}"
+
+    def run(self, registry: Registry) -> None:
+        entry = registry.get(self.kind, self.name)
+        kit = _Kit(registry, self.options)
+        CHECKS[self.check](kit, entry, self.partner)
+
+
+def cases_for(registry: Registry, entries: list[ComponentEntry], options: Mapping[str, Mapping[str, Any]]) -> list[Case]:
+    """Every check that applies to ``entries``, combined with what ``registry`` has installed."""
+    cases: list[Case] = []
+    for entry in entries:
+        add = lambda check, partner=None: cases.append(Case(entry.kind, entry.name, check, partner, options))  # noqa: E731
+        add("contract")
+        if entry.kind in TRAINABLE:
+            for check in {"prior": ("sample", "device", "state", "determinism"), "loss": ("determinism",),
+                          "architecture": ("build", "device", "state", "determinism")}[entry.kind]:
+                add(check)
+            for other in TRAINABLE:
+                if other == entry.kind:
+                    continue
+                for partner in registry.names(other):
+                    add("train", (other, partner))
+        elif entry.kind == "sampler":
+            for partner in registry.names("prior"):
+                add("sample", ("prior", partner))
+            for check in ("device", "state", "determinism"):
+                add(check)
+        elif entry.kind == "metric":
+            add("compute")
+            add("determinism")
+        elif entry.kind == "dataset":
+            add("load")
+            add("train")
+    return cases
+
+
+# --------------------------------------------------------------------------- building blocks
+
+
+def fail(message: str) -> None:
+    raise ConformanceFailure(message)
+
+
+@contextmanager
+def _failures_named(what: str) -> Iterator[None]:
+    """Turn the core's own errors into conformance failures naming ``what``."""
+    try:
+        yield
+    except (ConformanceFailure, Skip):
+        raise
+    except GanError as exc:
+        raise ConformanceFailure(f"{what}: {exc.message}") from exc
+    except Exception as exc:
+        raise ConformanceFailure(f"{what} raised {type(exc).__name__}: {exc}") from exc
+
+
+def toy_data(n: int = 64, seed: int = 0) -> ImageData:
+    """``n`` random MNIST-shaped uint8 images with ten balanced labels: enough to take a few steps."""
+    g = torch.Generator().manual_seed(seed)
+    images = torch.randint(0, 256, (n, *IMAGE_SHAPE), generator=g, dtype=torch.uint8)
+    return ImageData(images, torch.arange(n) % 10, 10, "conformance toy data")
+
+
+def round_trip(module: torch.nn.Module) -> dict[str, torch.Tensor]:
+    """``module``'s state through safetensors, as a run stores it."""
+    state = {k: v.detach().cpu().contiguous().clone() for k, v in module.state_dict().items()}
+    return load(save(state)) if state else {}
+
+
+class _Kit:
+    def __init__(self, registry: Registry, options: Mapping[str, Mapping[str, Any]]) -> None:
+        self.registry = registry
+        self.options = options
+
+    def chosen(self, kind: str, name: str) -> Chosen:
+        return choose(self.registry, kind, name, dict(self.options.get(name, {})))
+
+    def build(self, kind: str, name: str, **kwargs: Any) -> Component:
+        with _failures_named(f"{kind} '{name}' with its default options"):
+            return construct(self.chosen(kind, name), **kwargs)
+
+    def parts(self, names: Mapping[str, str]) -> Parts:
+        return Parts(
+            prior=self.build("prior", names["prior"]),  # type: ignore[arg-type]
+            loss=self.build("loss", names["loss"]),  # type: ignore[arg-type]
+            architecture=self.build("architecture", names["architecture"]),  # type: ignore[arg-type]
+        )
+
+    def combination(self, names: Mapping[str, str], data: ImageData, dataset: Component | None = None) -> Parts:
+        """The parts, or Skip when the core would refuse this combination before training."""
+        parts = self.parts(names)
+        dataset = dataset or _ToyDataset(None)
+        try:
+            check_combination(Combination(parts.prior, parts.loss, parts.architecture, dataset, data))  # type: ignore[arg-type]
+        except GanError as exc:
+            raise Skip(f"the core refuses this combination: {exc.message}") from exc
+        return parts
+
+    def train(self, names: Mapping[str, str], data: ImageData, steps: int = 2, seed: int = 0,
+              dataset: Component | None = None) -> list[float]:
+        """``steps`` generator steps of the combination on ``data``; the logged D and G losses."""
+        from .training import make_optimizer, resolve_optim
+        from .config import TrainConfig
+
+        torch.manual_seed(seed)
+        parts = self.combination(names, data, dataset)
+        what = " + ".join(f"{k} '{v}'" for k, v in names.items())
+        with _failures_named(f"training {what}"):
+            device = torch.device("cpu")
+            spec = network_spec(parts, data.shape)
+            generator, discriminator = build_networks(parts, spec, device)
+            modules = build_loss_modules(parts, spec, device)
+            optim = resolve_optim(TrainConfig(), parts.loss.defaults())
+            batch = max(2, min(8, len(data) // max(optim.d_steps, 1)))
+            if len(data) < batch * optim.d_steps:
+                raise Skip(f"{len(data)} images are fewer than one step needs")
+            params_g = [*generator.parameters(), *parts.prior.parameters(), *(modules.parameters() if modules else [])]
+            records: list[dict[str, Any]] = []
+            trainer = Trainer(
+                generator, discriminator, parts.prior, parts.loss, data, make_optimizer(optim.optimizer, params_g, optim.lr_g, optim.betas),
+                make_optimizer(optim.optimizer, list(discriminator.parameters()), optim.lr_d, optim.betas),
+                Schedule(batch, optim.d_steps, steps, len(data) // (batch * optim.d_steps), 1, 0), TrainState(),
+                checkpoint=lambda step: None, log=records.append, on_epoch_end=lambda epoch: None,
+            )
+            trainer.run(lambda step, record: None)
+        return [value for r in records for value in (r["d_loss"], r["g_loss"])]
+
+    def model(self, prior_name: str = "normal") -> tuple[TrainedModel, Parts]:
+        """An untrained model (random G and D) from ``prior_name`` and the default loss and architecture."""
+        names = {**DEFAULTS, "prior": prior_name}
+        parts = self.combination(names, toy_data())
+        with _failures_named(f"building a model with prior '{prior_name}'"):
+            spec = network_spec(parts, IMAGE_SHAPE)
+            generator, discriminator = build_networks(parts, spec, torch.device("cpu"))
+            build_loss_modules(parts, spec, torch.device("cpu"))
+            for module in (generator, discriminator, parts.prior):
+                module.eval().requires_grad_(False)
+        return TrainedModel(generator, discriminator, parts.prior, parts.loss, torch.device("cpu"), IMAGE_SHAPE), parts
+
+
+class _ToyDataset:
+    """Stands in for the dataset of a combination: labelled, no capabilities of its own."""
+
+    kind, name, requires = "dataset", "toy", {}
+
+    def __init__(self, options: Any) -> None:
+        self.options = options
+
+    def provides(self) -> frozenset[str]:
+        return frozenset()
+
+    def check(self, combo: Any) -> None:
+        pass
+
+
+# --------------------------------------------------------------------------- the checks
+
+
+def check_contract(kit: _Kit, entry: ComponentEntry, partner: Any) -> None:
+    try:
+        check_component_class(entry.kind, entry.cls)
+    except TypeError as exc:
+        fail(str(exc))
+    component = kit.build(entry.kind, entry.name)
+    if not (entry.cls.__doc__ or "").strip():
+        fail(f"{entry.kind} '{entry.name}' has no docstring; its first line is what gan plugins shows")
+    requires = component.requires
+    if not all(isinstance(k, str) and isinstance(v, str) for k, v in dict(requires).items()):
+        fail(f"{entry.kind} '{entry.name}': requires must map capability names to reasons (str -> str)")
+
+
+def _prior_samples(prior: Any, n: int, seed: int, component: int | None = None) -> Any:
+    torch.manual_seed(seed)
+    with _failures_named(f"prior '{prior.name}' sample({n})"):
+        return checked_latent(prior, prior.sample(n, component=component), n, prior.code_dim)
+
+
+def check_prior_sample(kit: _Kit, entry: ComponentEntry, partner: Any) -> None:
+    prior = kit.build("prior", entry.name)
+    latent = _prior_samples(prior, 16, 0)
+    if not torch.isfinite(latent.z).all():
+        fail(f"prior '{entry.name}' returned non-finite codes")
+    if prior.num_components is not None:
+        for k in range(min(prior.num_components, 3)):
+            labels = _prior_samples(prior, 4, 0, component=k).labels
+            if labels is not None and not bool((labels == k).all()):
+                fail(f"prior '{entry.name}' sample(n, component={k}) returned labels {labels.tolist()}; all should be {k}")
+    if prior.supports_spread:
+        prior.spread = 0.0
+        a, b = _prior_samples(prior, 8, 0).z, _prior_samples(prior, 8, 1).z
+        prior.spread = 1.0
+        if prior.num_components is None and not torch.allclose(a, b):
+            fail(f"prior '{entry.name}' sets supports_spread but its samples still vary with spread = 0; "
+                 "multiply the spread around each mode by self.spread")
+
+
+def check_prior_device(kit: _Kit, entry: ComponentEntry, partner: Any) -> None:
+    prior = kit.build("prior", entry.name)
+    for device in _devices():
+        prior = prior.to(device)
+        z = _prior_samples(prior, 4, 0).z
+        if z.device.type != device.type:
+            fail(f"prior '{entry.name}' moved to {device} returned codes on {z.device}; create them on self.device")
+
+
+def check_prior_state(kit: _Kit, entry: ComponentEntry, partner: Any) -> None:
+    torch.manual_seed(0)
+    prior = kit.build("prior", entry.name)
+    torch.manual_seed(1)  # a second instance that drew differently at construction
+    again = kit.build("prior", entry.name)
+    with _failures_named(f"prior '{entry.name}' load_state_dict of its own saved state"):
+        again.load_state_dict(round_trip(prior))
+    if not torch.equal(_prior_samples(prior, 8, 3).z, _prior_samples(again, 8, 3).z):
+        fail(f"prior '{entry.name}' restored from its saved state samples differently; keep everything it draws "
+             "at construction in parameters or buffers (register_buffer), so runs reopen as they were")
+
+
+def check_prior_determinism(kit: _Kit, entry: ComponentEntry, partner: Any) -> None:
+    prior = kit.build("prior", entry.name)
+    if not torch.equal(_prior_samples(prior, 8, 5).z, _prior_samples(prior, 8, 5).z):
+        fail(f"prior '{entry.name}' gives different codes under the same seed; draw only from torch's RNG")
+
+
+def check_train(kit: _Kit, entry: ComponentEntry, partner: tuple[str, str] | None) -> None:
+    names = dict(DEFAULTS)
+    names[entry.kind] = entry.name
+    if partner is not None:
+        names[partner[0]] = partner[1]
+    losses = kit.train(names, toy_data())
+    if not all(value == value and abs(value) != float("inf") for value in losses):
+        fail(f"training {names} gave non-finite losses {losses}")
+
+
+def check_loss_determinism(kit: _Kit, entry: ComponentEntry, partner: Any) -> None:
+    names = {**DEFAULTS, "loss": entry.name}
+    if kit.train(names, toy_data(), seed=3) != kit.train(names, toy_data(), seed=3):
+        fail(f"loss '{entry.name}' trains differently under the same seed; draw only from torch's RNG")
+
+
+def _networks(kit: _Kit, name: str, seed: int) -> tuple[torch.nn.Module, Any, Any]:
+    torch.manual_seed(seed)
+    parts = kit.parts({**DEFAULTS, "architecture": name})
+    spec = network_spec(parts, IMAGE_SHAPE)
+    with _failures_named(f"architecture '{name}' build()"):
+        generator, discriminator = build_networks(parts, spec, torch.device("cpu"))
+    return generator, discriminator, spec
+
+
+def check_arch_build(kit: _Kit, entry: ComponentEntry, partner: Any) -> None:
+    generator, discriminator, spec = _networks(kit, entry.name, 0)
+    generator.eval()
+    with torch.no_grad():
+        images = generator(torch.randn(5, spec.latent_dim))
+    with _failures_named(f"architecture '{entry.name}'"):
+        checked_images(f"architecture '{entry.name}''s generator", images, 5, IMAGE_SHAPE)
+    if not isinstance(discriminator.head, torch.nn.Linear):
+        fail(f"architecture '{entry.name}': the discriminator's head must be an nn.Linear (losses such as SAN replace it)")
+    architecture = kit.build("architecture", entry.name)
+    if "encoder" in architecture.provides():
+        with _failures_named(f"architecture '{entry.name}' build_encoder (it provides 'encoder')"):
+            encoder = architecture.build_encoder(spec, 7).eval()
+            out = encoder(images)
+        if tuple(out.shape) != (5, 7):
+            fail(f"architecture '{entry.name}' build_encoder(spec, 7) maps 5 images to shape {tuple(out.shape)}, not (5, 7)")
+
+
+def check_arch_device(kit: _Kit, entry: ComponentEntry, partner: Any) -> None:
+    generator, discriminator, spec = _networks(kit, entry.name, 0)
+    for device in _devices():
+        g, d = generator.to(device).eval(), discriminator.to(device).eval()
+        with torch.no_grad():
+            out = d(g(torch.randn(2, spec.latent_dim, device=device)))
+        if out.device.type != device.type:
+            fail(f"architecture '{entry.name}' moved to {device} computes on {out.device}; register every tensor as a parameter or buffer")
+
+
+def check_arch_state(kit: _Kit, entry: ComponentEntry, partner: Any) -> None:
+    g1, d1, spec = _networks(kit, entry.name, 0)
+    g2, d2, _ = _networks(kit, entry.name, 1)
+    with _failures_named(f"architecture '{entry.name}' load_state_dict of its own saved state"):
+        g2.load_state_dict(round_trip(g1))
+        d2.load_state_dict(round_trip(d1))
+    z = torch.randn(3, spec.latent_dim)
+    for net in (g1, d1, g2, d2):
+        net.eval()
+    with torch.no_grad():
+        same = torch.equal(g1(z), g2(z)) and torch.equal(d1(g1(z)), d2(g2(z)))
+    if not same:
+        fail(f"architecture '{entry.name}' restored from its saved state computes differently; keep all state in parameters or buffers")
+
+
+def check_arch_determinism(kit: _Kit, entry: ComponentEntry, partner: Any) -> None:
+    g1, d1, _ = _networks(kit, entry.name, 4)
+    g2, d2, _ = _networks(kit, entry.name, 4)
+    for a, b in ((g1, g2), (d1, d2)):
+        for (key, x), (_, y) in zip(a.state_dict().items(), b.state_dict().items()):
+            if not torch.equal(x, y):
+                fail(f"architecture '{entry.name}' initialises '{key}' differently under the same seed; draw only from torch's RNG")
+
+
+def _sampler(kit: _Kit, name: str, model: TrainedModel, parts: Parts) -> Any:
+    sampler = kit.build("sampler", name)
+    try:
+        check_requirements(sampler, provided_by([parts.prior, parts.loss, parts.architecture], True), "the model")
+    except GanError as exc:
+        raise Skip(exc.message) from exc
+    if sampler.needs_fit:
+        torch.manual_seed(0)
+        with _failures_named(f"sampler '{name}' fit()"):
+            sampler.fit(model, toy_data(256), None)
+    return sampler
+
+
+def _draw(sampler: Any, model: TrainedModel, n: int, seed: int) -> Any:
+    torch.manual_seed(seed)
+    with _failures_named(f"sampler '{sampler.name}' sample(model, {n})"):
+        return checked_sample(sampler, sampler.sample(model, n, component=None, max_proposals=None), n, IMAGE_SHAPE)
+
+
+def check_sampler_sample(kit: _Kit, entry: ComponentEntry, partner: tuple[str, str] | None) -> None:
+    model, parts = kit.model(partner[1] if partner else "normal")
+    sampler = _sampler(kit, entry.name, model, parts)
+    for n in (1, 7):
+        _draw(sampler, model, n, 0)
+
+
+def check_sampler_device(kit: _Kit, entry: ComponentEntry, partner: Any) -> None:
+    model, parts = kit.model()
+    sampler = _sampler(kit, entry.name, model, parts)
+    for device in _devices():
+        moved = TrainedModel(model.generator.to(device), model.discriminator.to(device), model.prior.to(device),
+                             model.loss, device, IMAGE_SHAPE)
+        images = _draw(sampler.to(device), moved, 4, 0).images
+        if images.device.type != device.type:
+            fail(f"sampler '{entry.name}' given a model on {device} returned images on {images.device}")
+
+
+def check_sampler_state(kit: _Kit, entry: ComponentEntry, partner: Any) -> None:
+    model, parts = kit.model()
+    sampler = _sampler(kit, entry.name, model, parts)
+    again = kit.build("sampler", entry.name)
+    with _failures_named(f"sampler '{entry.name}' load_state_dict of its own fitted state"):
+        again.load_state_dict(round_trip(sampler))
+    if not torch.equal(_draw(sampler, model, 6, 2).images, _draw(again, model, 6, 2).images):
+        fail(f"sampler '{entry.name}' restored from its saved state samples differently; keep what fit() learns "
+             "in parameters or buffers (it is saved in the run under sampler.<name>.)")
+
+
+def check_sampler_determinism(kit: _Kit, entry: ComponentEntry, partner: Any) -> None:
+    model, parts = kit.model()
+    sampler = _sampler(kit, entry.name, model, parts)
+    if not torch.equal(_draw(sampler, model, 6, 9).images, _draw(sampler, model, 6, 9).images):
+        fail(f"sampler '{entry.name}' gives different images under the same seed; draw only from torch's RNG")
+
+
+def _feature_sets(seed: int) -> tuple[FeatureSet, FeatureSet]:
+    g = torch.Generator().manual_seed(seed)
+
+    def one(shift: float) -> FeatureSet:
+        features = torch.randn(200, 16, generator=g) + shift
+        probs = torch.softmax(torch.randn(200, 10, generator=g), 1)
+        images = torch.randint(0, 256, (200, *IMAGE_SHAPE), generator=g, dtype=torch.uint8)
+        return FeatureSet(features, probs, images=images)
+
+    return one(0.0), one(0.5)
+
+
+def _compute(metric: Any, seed: int) -> dict[str, float]:
+    real, fake = _feature_sets(seed)
+    with _failures_named(f"metric '{metric.name}' compute()"):
+        return checked_metric(metric, metric.headline, metric.compute(real, fake))
+
+
+def check_metric_compute(kit: _Kit, entry: ComponentEntry, partner: Any) -> None:
+    metric = kit.build("metric", entry.name)
+    values = _compute(metric, 0)
+    if values[metric.headline] != values[metric.headline]:
+        fail(f"metric '{entry.name}' returned NaN as its headline value on ordinary features")
+
+
+def check_metric_determinism(kit: _Kit, entry: ComponentEntry, partner: Any) -> None:
+    metric = kit.build("metric", entry.name)
+    if _compute(metric, 1) != _compute(metric, 1):
+        fail(f"metric '{entry.name}' gives different values for the same features")
+
+
+def _load(kit: _Kit, name: str) -> tuple[Component, ImageData]:
+    dataset = kit.build("dataset", name)
+    try:
+        data = dataset.load(DataRequest(split="train", allow_download=False))  # type: ignore[attr-defined]
+    except GanError as exc:
+        raise Skip(f"dataset '{name}' is not available here: {exc.message}") from exc
+    with _failures_named(f"dataset '{name}' load()"):
+        return dataset, checked_data(dataset, data)
+
+
+def check_dataset_load(kit: _Kit, entry: ComponentEntry, partner: Any) -> None:
+    _, data = _load(kit, entry.name)
+    if len(data) == 0:
+        fail(f"dataset '{entry.name}' loaded no images; raise GanError saying where the data should be instead")
+
+
+def check_dataset_train(kit: _Kit, entry: ComponentEntry, partner: Any) -> None:
+    dataset, data = _load(kit, entry.name)
+    subset = ImageData(data.images[:64], None if data.labels is None else data.labels[:64], data.num_classes, data.source)
+    if data.shape[1] % 4 or data.shape[2] % 4:
+        raise Skip("the default architecture needs sides that are multiples of 4")
+    losses = kit.train(DEFAULTS, subset, dataset=dataset)
+    if not all(value == value for value in losses):
+        fail(f"training on dataset '{entry.name}' gave non-finite losses {losses}")
+
+
+def _devices() -> list[torch.device]:
+    devices = [torch.device("cpu")]
+    if torch.cuda.is_available():
+        devices.append(torch.device("cuda"))
+    return devices
+
+
+CHECKS: dict[str, Callable[[_Kit, ComponentEntry, Any], None]] = {}
+
+
+def _dispatch(check: str) -> Callable[[_Kit, ComponentEntry, Any], None]:
+    def run(kit: _Kit, entry: ComponentEntry, partner: Any) -> None:
+        table = {
+            ("contract", None): check_contract,
+            ("sample", "prior"): check_prior_sample, ("device", "prior"): check_prior_device,
+            ("state", "prior"): check_prior_state, ("determinism", "prior"): check_prior_determinism,
+            ("determinism", "loss"): check_loss_determinism,
+            ("build", "architecture"): check_arch_build, ("device", "architecture"): check_arch_device,
+            ("state", "architecture"): check_arch_state, ("determinism", "architecture"): check_arch_determinism,
+            ("sample", "sampler"): check_sampler_sample, ("device", "sampler"): check_sampler_device,
+            ("state", "sampler"): check_sampler_state, ("determinism", "sampler"): check_sampler_determinism,
+            ("compute", "metric"): check_metric_compute, ("determinism", "metric"): check_metric_determinism,
+            ("load", "dataset"): check_dataset_load, ("train", "dataset"): check_dataset_train,
+        }
+        func = table.get((check, None)) or table.get((check, entry.kind)) or (check_train if check == "train" else None)
+        if func is None:
+            raise KeyError(f"no check '{check}' for kind {entry.kind}")
+        func(kit, entry, partner)
+
+    return run
+
+
+for _check in ("contract", "sample", "device", "state", "determinism", "train", "build", "compute", "load"):
+    CHECKS[_check] = _dispatch(_check)
