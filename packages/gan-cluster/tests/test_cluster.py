@@ -10,8 +10,7 @@ from gan_cluster.clustering import assign, generated_recovery, hungarian_accurac
 from gan_cluster.explore import ascend_to_class, frame_steps
 from gan_cluster.loss import ClusterGANLoss, ClusterGANOptions
 from gan_cluster.priors import ClusterGMM, ClusterOptions, OneHotCluster
-from gan_core import Batch, GanError, NetworkSpec
-from gan_core.builtin.mlp import MLP, MLPOptions
+from gan_core import Batch, GanError, NetworkSpec, create_component
 
 SPEC = NetworkSpec((1, 28, 28), 0)
 
@@ -63,7 +62,7 @@ class ConstantD(nn.Module):
 def built_loss(sigma=0.1, **options):
     loss = ClusterGANLoss(ClusterGANOptions(**options))
     prior = OneHotCluster(ClusterOptions(k=4, sigma=sigma), 6)
-    loss.build_modules(MLP(MLPOptions()), SPEC, prior)
+    loss.build_modules(create_component("architecture", "mlp"), SPEC, prior)
     return loss, prior
 
 
@@ -109,7 +108,7 @@ def test_the_base_loss_decides_d_and_the_defaults():
 def test_encoder_losses_go_down_when_g_and_e_train_together():
     torch.manual_seed(0)
     loss, prior = built_loss(sigma=1.0)  # z_n large enough that recovering it is measurable in a few steps
-    generator = MLP(MLPOptions()).build(NetworkSpec((1, 28, 28), prior.code_dim)).generator
+    generator = create_component("architecture", "mlp").build(NetworkSpec((1, 28, 28), prior.code_dim)).generator
     optimiser = torch.optim.Adam([*generator.parameters(), *loss.encoder.parameters()], lr=2e-4, betas=(0.5, 0.999))
 
     def code_losses():

@@ -1,8 +1,7 @@
 import torch
 import torch.nn.functional as F
 
-from gan_core.components import Batch, Discriminator
-from gan_core.options import NoOptions
+from gan_core import Batch, Discriminator, NoOptions
 from gan_gm.losses import AuxiliaryClassifierLoss, AuxOptions, SupervisedLoss
 
 

@@ -1,8 +1,8 @@
 import pytest
 import torch
 
-from gan_core.options import build_options
-from gan_gm.priors import DynamicGM, DynamicGMOptions, StaticGM, StaticGMOptions, SupervisedGM, SupervisedGMOptions
+from gan_core import create_component
+from gan_gm.priors import DynamicGM, DynamicGMOptions, StaticGM, StaticGMOptions
 
 
 def test_static_components_have_their_means_and_spreads():
@@ -58,7 +58,7 @@ def test_dynamic_parameters_round_trip_through_a_state_dict():
 
 
 def test_supervised_prior_returns_class_labels_and_can_be_frozen():
-    prior = SupervisedGM(build_options(SupervisedGMOptions, {"learn": "false"}, "prior"), 8)
+    prior = create_component("prior", "gm-supervised", {"learn": "false"}, latent_dim=8)
     assert prior.num_components == 10 and not prior.means.requires_grad
     latent = prior.sample(100, component=7)
     assert (latent.labels == 7).all()

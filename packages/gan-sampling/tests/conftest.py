@@ -6,10 +6,7 @@ import pytest
 import torch
 from torch import nn
 
-from gan_core import Discriminator, ImageData, TrainedModel
-from gan_core.builtin.losses import VanillaLoss
-from gan_core.builtin.priors import NormalOptions, NormalPrior
-from gan_core.options import NoOptions
+from gan_core import Discriminator, ImageData, TrainedModel, create_component
 
 
 class Identity(nn.Module):
@@ -33,8 +30,9 @@ class LinearD(Discriminator):
 
 
 def toy_model(slope: float, offset: float = 0.0) -> TrainedModel:
-    prior = NormalPrior(NormalOptions(), 1)
-    return TrainedModel(Identity(), LinearD(slope, offset).requires_grad_(False), prior, VanillaLoss(NoOptions()), torch.device("cpu"))
+    prior = create_component("prior", "normal", latent_dim=1)
+    loss = create_component("loss", "vanilla")
+    return TrainedModel(Identity(), LinearD(slope, offset).requires_grad_(False), prior, loss, torch.device("cpu"))
 
 
 def pixels(values: torch.Tensor) -> ImageData:

@@ -2,9 +2,8 @@ import pytest
 import scipy.stats
 import torch
 
-from gan_core import GanError
-from gan_core.options import build_options
-from gan_sampling.drs import DiscriminatorRejection, DRSOptions, drs_f
+from gan_core import GanError, create_component
+from gan_sampling.drs import drs_f
 from gan_sampling.latent_ga import LatentGAOptions, LatentGradientAscent
 from gan_sampling.latent_rs import LatentRejection, LatentRSOptions, weight_objective
 from gan_sampling.mh import MetropolisHastings, MHOptions, independence_chains
@@ -13,7 +12,7 @@ from .conftest import pixels, toy_model
 
 
 def fitted_drs(model, real, **options):
-    sampler = DiscriminatorRejection(build_options(DRSOptions, {"calibration": 500, "burn_in": 500, **options}, "sampler"))
+    sampler = create_component("sampler", "drs", {"calibration": 500, "burn_in": 500, **options})
     sampler.fit(model, real)
     return sampler
 

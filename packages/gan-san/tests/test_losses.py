@@ -2,12 +2,8 @@ import pytest
 import torch
 import torch.nn.functional as F
 
-from gan_core.builtin.dcgan import DCGAN, DCGANOptions
-from gan_core.builtin.mlp import MLP, MLPOptions
-from gan_core.components import Batch, Discriminator, NetworkSpec
-from gan_core.errors import GanError
+from gan_core import Batch, Discriminator, GanError, NetworkSpec, create_component, gradient_penalty
 from gan_san.san import HingeSAN, LogisticSAN, SANHead, SANOptions
-from gan_core.penalties import gradient_penalty
 from gan_san.wasserstein import WGAN, WGANGP, WGANGPOptions, WGANOptions
 
 
@@ -26,7 +22,7 @@ class LinearCritic(Discriminator):
 
 
 def test_weight_clipping_keeps_every_critic_weight_in_bounds():
-    d = MLP(MLPOptions()).build(NetworkSpec((1, 28, 28), 10, 1)).discriminator
+    d = create_component("architecture", "mlp").build(NetworkSpec((1, 28, 28), 10, 1)).discriminator
     with torch.no_grad():
         for p in d.parameters():
             p.normal_(0, 1)
@@ -104,7 +100,7 @@ def test_san_gradients_are_routed_as_the_paper_says():
 def test_san_direction_stays_unit_norm_through_training_steps():
     torch.manual_seed(0)
     loss = LogisticSAN(SANOptions())
-    d = loss.prepare_discriminator(MLP(MLPOptions()).build(NetworkSpec((1, 28, 28), 10, 1)).discriminator)
+    d = loss.prepare_discriminator(create_component("architecture", "mlp").build(NetworkSpec((1, 28, 28), 10, 1)).discriminator)
     opt = torch.optim.Adam(d.parameters(), lr=0.1)
     for _ in range(5):
         opt.zero_grad()
@@ -114,7 +110,7 @@ def test_san_direction_stays_unit_norm_through_training_steps():
     assert d.head.direction.norm().item() != pytest.approx(1.0)
 
 
-@pytest.mark.parametrize("arch", [MLP(MLPOptions()), DCGAN(DCGANOptions(width=8))])
+@pytest.mark.parametrize("arch", [create_component("architecture", "mlp"), create_component("architecture", "dcgan", {"width": 8})])
 def test_san_takes_over_any_architecture_head(arch):
     d = LogisticSAN(SANOptions()).prepare_discriminator(arch.build(NetworkSpec((1, 28, 28), 10, 1)).discriminator)
     assert isinstance(d.head, SANHead) and d(torch.randn(2, 1, 28, 28)).shape == (2, 1)

@@ -16,24 +16,12 @@ from gan_core import GanError
 stdout = Console()
 
 
-def _load(run: Path, device: str):
-    from gan_core.devices import resolve_device
-    from gan_core.sampling import load_run
-
-    return load_run(run, resolve_device(device))
-
-
 def _real_split(loaded, split: str, data_dir: Optional[Path]):
-    """The run's dataset, ``split`` split, on the run's device."""
-    from gan_core.assembly import choose, load_data
-    from gan_core.registry import get_registry
-
-    record = loaded.info["components"]["dataset"]
-    chosen = choose(get_registry(), "dataset", record["name"], record["options"])
-    dataset = chosen.entry.cls(chosen.options)
-    data = load_data(dataset, str(data_dir) if data_dir else loaded.info["train"].get("data_dir"), split=split)
+    """The run's dataset, ``split`` split."""
+    data = loaded.load_data(split, str(data_dir) if data_dir else None)
     if data.labels is None:
-        raise GanError(f"dataset '{record['name']}' has no labels, so its clusters cannot be scored")
+        name = loaded.info["components"]["dataset"]["name"]
+        raise GanError(f"dataset '{name}' has no labels, so its clusters cannot be scored")
     return data
 
 
@@ -47,9 +35,9 @@ def cluster(
     as_json: Annotated[bool, typer.Option("--json", help="Print JSON instead of a table.")] = False,
 ) -> None:
     """Cluster real images with a ClusterGAN's encoder: accuracy (Hungarian), NMI and ARI."""
-    from gan_core.runs import atomic_write_json
-
     import torch
+
+    from gan_core import atomic_write_json, load_run
 
     from .clustering import assign, encode_all, generated_recovery, score_clusters
     from .loss import ClusterGANLoss
@@ -57,7 +45,7 @@ def cluster(
     if split not in ("test", "train"):
         raise GanError(f"--split must be test or train, not {split!r}")
     started = time.perf_counter()
-    loaded = _load(run, device)
+    loaded = load_run(run, device)
     loss = loaded.parts.loss
     if not isinstance(loss, ClusterGANLoss):
         raise GanError(f"{run} was trained with loss '{loss.name}', which has no encoder; train with --loss clustergan")
@@ -101,19 +89,17 @@ def explore(
     """Gradient ascent on z towards a class of the evaluation classifier, saved as an image strip."""
     import torch
 
-    from gan_core.evaluation.featurenet import load_feature_net
-    from gan_core.images import save_grid
-    from gan_core.sampling import check_component
+    from gan_core import check_class_index, load_run, save_grid, shipped_classifier
 
     from .explore import ascend_to_class
 
-    loaded = _load(run, device)
+    loaded = load_run(run, device)
     dataset = loaded.info["components"]["dataset"]["name"]
-    classifier, _ = load_feature_net(dataset, loaded.model.device)  # refuses a dataset without a shipped classifier
+    classifier = shipped_classifier(dataset, loaded.model.device)  # refuses a dataset without a shipped classifier
     classes = classifier.classifier.out_features
     if not 0 <= target < classes:
         raise GanError(f"--target must be a class between 0 and {classes - 1} of the {dataset} classifier, not {target}")
-    check_component(loaded, start_class)
+    check_class_index(loaded, start_class)
     if out.suffix.lower() != ".png":
         raise GanError(f"--out must name a .png file, not {out}")
     torch.manual_seed(seed)

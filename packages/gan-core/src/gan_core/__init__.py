@@ -10,6 +10,7 @@ plugin's entry-point module does not import torch: ``gan --help`` stays fast
 whatever is installed.
 """
 
+# ruff: noqa: F401 - the TYPE_CHECKING block below re-exports for type checkers only
 from __future__ import annotations
 
 import importlib

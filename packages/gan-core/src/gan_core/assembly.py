@@ -105,13 +105,17 @@ def provided_by(parts: list[Component], has_labels: bool) -> set[str]:
     return provided
 
 
-def check_requirements(part: Component, provided: set[str], context: str) -> None:
-    """Refuse ``part`` when it requires a capability ``provided`` lacks; ``context`` names the rest."""
+def check_requirements(part: Component, provided: set[str], context: str, labels_from: str | None = None) -> None:
+    """Refuse ``part`` when it requires a capability ``provided`` lacks.
+
+    ``context`` names what should have provided it; ``labels_from`` what
+    should have provided labels (the dataset), when that differs.
+    """
     for need, why in part.requires.items():
         if need not in provided:
             if need == LABELS:
                 raise GanError(
-                    f"{part.kind} '{part.name}' needs labelled data ({why}), but {context} has no labels; "
+                    f"{part.kind} '{part.name}' needs labelled data ({why}), but {labels_from or context} has no labels; "
                     f"use a labelled dataset or another {part.kind}"
                 )
             raise GanError(f"{part.kind} '{part.name}' needs {need} ({why}), but {context} does not provide it")
@@ -121,8 +125,7 @@ def check_combination(combo: Combination) -> None:
     """Refuse a combination whose parts need something no other part provides."""
     provided = provided_by(combo.parts(), combo.data.labels is not None)
     for part in combo.parts():
-        context = f"dataset '{combo.dataset.name}'" if LABELS in part.requires else "no other part of this combination"
-        check_requirements(part, provided, context)
+        check_requirements(part, provided, "the rest of this combination", labels_from=f"dataset '{combo.dataset.name}'")
     for part in combo.parts():
         part.check(combo)
 

@@ -18,20 +18,23 @@ from typing import Any
 
 import torch
 
-from .components import Component, ImageData, Latent, SampleResult
 from .errors import ComponentError
+
+# Deliberately no import of .components (which calls these checks): results are checked by shape,
+# so this module stays a leaf that anything may import.
+Component = Any
 
 #: how far outside [-1, 1] generated images may stray (float round-off of a tanh)
 RANGE_SLACK = 1e-3
 
 
-def _who(component: Component | str) -> str:
+def _who(component: Any) -> str:
     if isinstance(component, str):
         return component
     return f"{component.kind} '{component.name}'"
 
 
-def checked_latent(prior: Component, latent: Any, n: int, code_dim: int) -> Latent:
+def checked_latent(prior: Component, latent: Any, n: int, code_dim: int) -> Any:
     """A prior's ``sample(n)``: ``Latent(z (n, code_dim) float, labels (n,) int64 or None)``."""
     who = _who(prior)
     if not isinstance(latent, tuple) or not hasattr(latent, "z"):
@@ -90,7 +93,7 @@ def checked_scores(loss: Component, scores: Any, n: int) -> torch.Tensor:
     return scores
 
 
-def checked_sample(sampler: Component, result: Any, n: int, shape: tuple[int, ...]) -> SampleResult:
+def checked_sample(sampler: Component, result: Any, n: int, shape: tuple[int, ...]) -> Any:
     """A sampler's ``sample(model, n)``: exactly n images in [-1, 1], labels for each or None, proposals >= n."""
     who = _who(sampler)
     if not isinstance(result, tuple) or not hasattr(result, "images"):
@@ -104,10 +107,10 @@ def checked_sample(sampler: Component, result: Any, n: int, shape: tuple[int, ..
     return result
 
 
-def checked_data(dataset: Component, data: Any) -> ImageData:
-    """A dataset's ``load``: uint8 (N, C, H, W) images, int64 (N,) labels or None."""
+def checked_data(dataset: Component, data: Any) -> Any:
+    """A dataset's ``load``: an ImageData of uint8 (N, C, H, W) images, int64 (N,) labels or None."""
     who = _who(dataset)
-    if not isinstance(data, ImageData):
+    if not all(hasattr(data, a) for a in ("images", "labels", "num_classes", "source")):
         raise ComponentError(f"{who} returned {type(data).__name__} from load(); return gan_core.ImageData")
     images = data.images
     if not isinstance(images, torch.Tensor) or images.dtype != torch.uint8 or images.dim() != 4:

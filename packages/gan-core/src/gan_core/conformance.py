@@ -180,6 +180,11 @@ class _Kit:
     def train(self, names: Mapping[str, str], data: ImageData, steps: int = 2, seed: int = 0,
               dataset: Component | None = None) -> list[float]:
         """``steps`` generator steps of the combination on ``data``; the logged D and G losses."""
+        return self.trained(names, data, steps, seed, dataset)[0]
+
+    def trained(self, names: Mapping[str, str], data: ImageData, steps: int, seed: int = 0,
+                dataset: Component | None = None) -> tuple[list[float], TrainedModel]:
+        """Train the combination ``steps`` generator steps; the losses and the model, in eval mode."""
         from .training import make_optimizer, resolve_optim
         from .config import TrainConfig
 
@@ -204,19 +209,31 @@ class _Kit:
                 checkpoint=lambda step: None, log=records.append, on_epoch_end=lambda epoch: None,
             )
             trainer.run(lambda step, record: None)
-        return [value for r in records for value in (r["d_loss"], r["g_loss"])]
-
-    def model(self, prior_name: str = "normal") -> tuple[TrainedModel, Parts]:
-        """An untrained model (random G and D) from ``prior_name`` and the default loss and architecture."""
-        names = {**DEFAULTS, "prior": prior_name}
-        parts = self.combination(names, toy_data())
-        with _failures_named(f"building a model with prior '{prior_name}'"):
-            spec = network_spec(parts, IMAGE_SHAPE)
-            generator, discriminator = build_networks(parts, spec, torch.device("cpu"))
-            build_loss_modules(parts, spec, torch.device("cpu"))
             for module in (generator, discriminator, parts.prior):
                 module.eval().requires_grad_(False)
-        return TrainedModel(generator, discriminator, parts.prior, parts.loss, torch.device("cpu"), IMAGE_SHAPE), parts
+        model = TrainedModel(generator, discriminator, parts.prior, parts.loss, device, tuple(data.shape))  # type: ignore[arg-type]
+        return [value for r in records for value in (r["d_loss"], r["g_loss"])], model
+
+    def model(self, prior_name: str = "normal") -> tuple[TrainedModel, Parts]:
+        """A model from ``prior_name`` and the default loss and architecture, trained until D tells real from fake.
+
+        Samplers that calibrate on D (DRS, MH) rightly refuse a random D, so
+        the model takes 30 steps on the toy data first; it is built once per
+        prior and reused by every sampler check.
+        """
+        key = (id(self.registry), prior_name)
+        if key not in _MODELS:
+            names = {**DEFAULTS, "prior": prior_name}
+            _, model = self.trained(names, toy_data(256), steps=30, seed=0)
+            _MODELS.clear() if len(_MODELS) > 16 else None
+            _MODELS[key] = model
+        model = _MODELS[key]
+        parts = Parts(model.prior, model.loss, self.build("architecture", DEFAULTS["architecture"]))  # type: ignore[arg-type]
+        return model, parts
+
+
+#: trained sampler-check models, by (registry, prior name)
+_MODELS: dict[tuple[int, str], TrainedModel] = {}
 
 
 class _ToyDataset:

@@ -138,9 +138,12 @@ class Trainer:
                     self.on_epoch_end(st.step // s.steps_per_epoch)
                 every = s.checkpoint_every
                 due = (st.step % every == 0) if every else epoch_done
-                if due or st.step == s.total_steps or self.stop_requested:
+                stopping = self.stop_requested  # read once: Ctrl-C may arrive while the checkpoint is written
+                if due or st.step == s.total_steps or stopping:
                     self._checkpoint()
                 if self.stop_requested:
+                    if not stopping:  # it came during that checkpoint, which says "running": record the stop
+                        self._checkpoint()
                     raise StopRequested
 
     def _record(self, d_loss: float, g_loss: float, steps: int, elapsed: float) -> dict[str, Any]:

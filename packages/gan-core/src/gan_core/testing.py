@@ -81,13 +81,14 @@ def conformance_cases(plugin: object, *, package: str = "local",
 
     A plugin that fails to register gives one case that fails with the reason.
     """
-    with _available(plugin, package) as (registry, plugin_name):
-        failure = next((f for f in registry.failures if f.plugin == plugin_name), None)
+    with _available(plugin, package) as (registry, plugin_names):
+        label = ", ".join(sorted(plugin_names))
+        failure = next((f for f in registry.failures if f.plugin in plugin_names), None)
         if failure is not None:
-            return [Case("plugin", plugin_name, "registers", options={"error": {"message": failure.error}})]
-        entries = [e for e in registry.all() if e.plugin == plugin_name]
+            return [Case("plugin", failure.plugin, "registers", options={"error": {"message": failure.error}})]
+        entries = [e for e in registry.all() if e.plugin in plugin_names]
         if not entries:
-            return [Case("plugin", plugin_name, "registers", options={"error": {"message": "it registers no component"}})]
+            return [Case("plugin", label, "registers", options={"error": {"message": "it registers no component"}})]
         return cases_for(registry, entries, options or {})
 
 
@@ -119,20 +120,20 @@ def run_case(plugin: object, case: Case, package: str = "local") -> None:
 
 
 @contextmanager
-def _available(plugin: object, package: str) -> Iterator[tuple[Registry, str]]:
-    """The registry with ``plugin`` in it, and the plugin's name there."""
-    if isinstance(plugin, str):  # an installed plugin, by entry-point or distribution name
+def _available(plugin: object, package: str) -> Iterator[tuple[Registry, set[str]]]:
+    """The registry with ``plugin`` in it, and the names of the plugin(s) it stands for there."""
+    if isinstance(plugin, str):  # installed plugins, by entry-point or distribution name (gan-core: every built-in)
         registry = get_registry()
-        names = [n for n, o in registry.host.origins.items() if plugin in (n, o.package)]
-        failed = [f.plugin for f in registry.failures if plugin in (f.plugin, f.package)]
-        if not names and not failed:
+        names = {n for n, o in registry.host.origins.items() if plugin in (n, o.package)}
+        names |= {f.plugin for f in registry.failures if plugin in (f.plugin, f.package)}
+        if not names:
             raise LookupError(f"no installed gan plugin is named {plugin!r}; pip install it or pass its module")
-        yield registry, (names or failed)[0]
+        yield registry, names
         return
     existing = _plugin_name(plugin)
     if existing is not None:
-        yield get_registry(), existing
+        yield get_registry(), {existing}
         return
     name = getattr(plugin, "__name__", "plugin-under-test")
     with plugin_registered(plugin, name=name, package=package) as registry:
-        yield registry, name
+        yield registry, {name}

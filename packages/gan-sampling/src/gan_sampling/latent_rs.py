@@ -26,7 +26,7 @@ import torch.nn.functional as F
 from torch import nn
 
 from gan_core import ImageData, SampleResult, Sampler, TrainedModel, option
-from gan_core.penalties import gradient_penalty
+from gan_core import gradient_penalty
 
 from .budget import out_of_proposals, proposal_limit
 from .calibration import real_subset

@@ -13,7 +13,7 @@ from dataclasses import dataclass
 import torch
 
 from gan_core import Batch, Discriminator, Loss, TrainingDefaults, discriminate, option
-from gan_core.penalties import gradient_penalty
+from gan_core import gradient_penalty
 
 UNBOUNDED_CRITIC = "unbounded-critic"
 

@@ -1,0 +1,81 @@
+"""The package layout the plugin API promises: one public surface, no import cycles inside gan-core."""
+
+from __future__ import annotations
+
+import ast
+from pathlib import Path
+
+import gan_core
+
+REPO = Path(__file__).resolve().parents[3]
+CORE = REPO / "packages" / "gan-core" / "src" / "gan_core"
+#: the modules a plugin may import: the package itself and the test kit
+PUBLIC = {"gan_core", "gan_core.testing"}
+
+
+def module_name(path: Path) -> str:
+    parts = path.relative_to(CORE.parent).with_suffix("").parts
+    return ".".join(parts[:-1] if parts[-1] == "__init__" else parts)
+
+
+def imports_of(path: Path) -> set[str]:
+    """Every module ``path`` imports, at the top or inside functions, with relative imports resolved."""
+    inside = CORE in path.parents
+    package = "" if not inside else module_name(path) if path.name == "__init__.py" else module_name(path).rpartition(".")[0]
+    found = set()
+    for node in ast.walk(ast.parse(path.read_text())):
+        if isinstance(node, ast.Import):
+            found |= {alias.name for alias in node.names}
+        elif isinstance(node, ast.ImportFrom):
+            if node.level and not inside:
+                continue  # a method package's own relative imports
+            if node.level:
+                base = package.split(".")
+                base = base[: len(base) - node.level + 1]
+                prefix = ".".join(base + ([node.module] if node.module else []))
+            else:
+                prefix = node.module or ""
+            found.add(prefix)
+            found |= {f"{prefix}.{alias.name}" for alias in node.names}
+    return found
+
+
+def test_method_packages_and_examples_import_only_the_public_surface():
+    roots = [p for p in (REPO / "packages").iterdir() if p.name != "gan-core"] + [REPO / "examples"]
+    offenders = []
+    for root in roots:
+        for path in root.rglob("*.py"):
+            for name in imports_of(path):
+                top = ".".join(name.split(".")[:2])
+                if name.startswith("gan_core.") and top not in PUBLIC and name.rpartition(".")[0] not in PUBLIC:
+                    offenders.append(f"{path.relative_to(REPO)}: {name}")
+    assert not offenders, "import these from gan_core instead:\n" + "\n".join(sorted(offenders))
+
+
+def test_every_public_name_resolves():
+    for name in gan_core.__all__:
+        assert getattr(gan_core, name) is not None, name
+
+
+def test_gan_core_has_no_import_cycles():
+    modules = {module_name(p): p for p in CORE.rglob("*.py")}
+    graph = {
+        name: {m for m in imports_of(path) if m in modules and m != name and not name.startswith(m + ".")}
+        for name, path in modules.items()
+    }
+    graph["gan_core"] = set()  # the package's lazy re-exports are not imports at load time
+    cycles, state = [], {}
+
+    def visit(node: str, stack: list[str]) -> None:
+        state[node] = "open"
+        for nxt in sorted(graph[node]):
+            if state.get(nxt) == "open":
+                cycles.append(" -> ".join(stack[stack.index(nxt):] + [nxt]))
+            elif nxt not in state:
+                visit(nxt, stack + [nxt])
+        state[node] = "done"
+
+    for node in sorted(graph):
+        if node not in state:
+            visit(node, [node])
+    assert not cycles, "import cycles:\n" + "\n".join(cycles)

@@ -1,0 +1,6 @@
+"""gan-gm's components pass gan-core's conformance kit, as any third-party plugin must."""
+
+import gan_gm
+from gan_core.testing import conformance_suite
+
+test_conformance = conformance_suite(gan_gm)
