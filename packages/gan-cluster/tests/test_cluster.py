@@ -144,3 +144,40 @@ def test_ascent_raises_the_target_probability():
     path = ascend_to_class(generator, classifier, torch.randn(5, 2), target=1, steps=200, lr=0.1, frames=4)
     assert path.frames.shape == (5, 4, 2)
     assert (path.end_prob > path.start_prob).all() and (path.end_class == 1).all()
+
+
+def test_the_wrapper_forwards_what_its_base_loss_declares():
+    """requires, provides and build_modules of the base hold for clustergan around it."""
+    import types
+
+    from gan_core import Loss, hookimpl
+    from gan_core.testing import plugin_registered
+
+    class Declaring(Loss):
+        """A base loss that needs, offers and trains something (a test double)."""
+
+        name = "declaring"
+        requires = {"teleporter": "it jumps"}
+
+        def provides(self):
+            return frozenset({"tea"})
+
+        def build_modules(self, architecture, spec, prior):
+            self.extra = nn.Linear(2, 2)
+            return self.extra
+
+        def d_loss(self, d, real, fake):
+            return d(real.images).mean()
+
+        def g_loss(self, d, fake, real):
+            assert real is not None, "the wrapper passes the real batch on"
+            return -d(fake.images).mean()
+
+    base_plugin = types.SimpleNamespace(register_losses=hookimpl(lambda register: register(Declaring)))
+    with plugin_registered(base_plugin):
+        loss = create_component("loss", "clustergan", {"base": "declaring"})
+        assert loss.requires["teleporter"] == "it jumps" and "encoder" in loss.requires
+        assert loss.provides() == frozenset({"tea"})
+        prior = create_component("prior", "cluster", {"k": 3}, latent_dim=4)
+        modules = loss.build_modules(create_component("architecture", "mlp"), NetworkSpec((1, 28, 28), prior.code_dim), prior)
+        assert set(dict(modules.named_children())) == {"encoder", "base"} and modules.base is loss.base.extra

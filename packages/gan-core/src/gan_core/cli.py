@@ -359,13 +359,13 @@ def plugins_list(ctx: typer.Context) -> None:
     for entry in registry.all():
         table.add_row(entry.kind, entry.name, entry.package, entry.version, escape(entry.cls.summary()))
     stdout.print(table)
-    if registry.failures:
-        failed = Table(title="plugins that failed to load", style="red")
-        for column in ("plugin", "package", "error"):
-            failed.add_column(column)
+    from .api_version import PLUGIN_API_VERSION
+
+    stdout.print(f"gan plugin API {PLUGIN_API_VERSION}")
+    if registry.failures:  # one line each, unwrapped: the error is the point
+        stdout.print("[bold red]plugins that failed to load[/bold red] (the rest work):")
         for failure in registry.failures:
-            failed.add_row(failure.plugin, failure.package, escape(failure.error))
-        stdout.print(failed)
+            stdout.print(f"  {escape(failure.plugin)} ({escape(failure.package)}): {escape(failure.error)}", soft_wrap=True)
 
 
 @plugins_app.command("show")
