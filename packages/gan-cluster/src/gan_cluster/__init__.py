@@ -6,6 +6,8 @@ Only hook implementations live here: the priors, the loss, and the
 
 from gan_core import hookimpl
 
+GAN_PLUGIN_API = ">=1.0,<2"  # the gan plugin API versions this package is written for
+
 
 @hookimpl
 def register_priors(register) -> None:

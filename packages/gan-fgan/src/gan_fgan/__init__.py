@@ -5,6 +5,8 @@ Only the hook implementation lives here; see divergences.py and loss.py.
 
 from gan_core import hookimpl
 
+GAN_PLUGIN_API = ">=1.0,<2"  # the gan plugin API versions this package is written for
+
 
 @hookimpl
 def register_losses(register) -> None:

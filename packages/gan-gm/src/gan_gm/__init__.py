@@ -5,6 +5,8 @@ Only hook implementations live here; each component has its own module.
 
 from gan_core import hookimpl
 
+GAN_PLUGIN_API = ">=1.0,<2"  # the gan plugin API versions this package is written for
+
 
 @hookimpl
 def register_priors(register) -> None:
