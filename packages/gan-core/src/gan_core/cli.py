@@ -346,22 +346,37 @@ def inspect(
 
 @plugins_app.callback()
 @user_errors
-def plugins_list(ctx: typer.Context) -> None:
-    """List every installed component with its kind, package and version."""
+def plugins_list(
+    ctx: typer.Context,
+    as_json: Annotated[bool, typer.Option("--json", help="Print JSON (components, feature networks, failures) for scripts.")] = False,
+) -> None:
+    """List every installed component with its kind, package and version, and the plugins that failed to load."""
     if ctx.invoked_subcommand is not None:
         return
+    import json
+
+    from .api_version import PLUGIN_API_VERSION
     from .registry import get_registry
 
     registry = get_registry()
+    if as_json:
+        print(json.dumps({
+            "plugin_api": PLUGIN_API_VERSION,
+            "components": [{"kind": e.kind, "name": e.name, "package": e.package, "version": e.version,
+                            "plugin": e.plugin, "summary": e.cls.summary()} for e in registry.all()],
+            "feature_networks": [{"name": n.name, "package": n.package, "version": n.version}
+                                 for n in registry.feature_networks().values()],
+            "failures": [{"plugin": f.plugin, "package": f.package, "error": f.error} for f in registry.failures],
+        }, indent=2))
+        return
     table = Table(title="gan plugins")
     for column in ("kind", "name", "package", "version", "summary"):
         table.add_column(column)
     for entry in registry.all():
         table.add_row(entry.kind, entry.name, entry.package, entry.version, escape(entry.cls.summary()))
     stdout.print(table)
-    from .api_version import PLUGIN_API_VERSION
-
-    stdout.print(f"gan plugin API {PLUGIN_API_VERSION}")
+    networks = ", ".join(f"{n.name} ({n.package})" for n in registry.feature_networks().values())
+    stdout.print(f"gan plugin API {PLUGIN_API_VERSION}; feature networks: {networks or 'none'}")
     if registry.failures:  # one line each, unwrapped: the error is the point
         stdout.print("[bold red]plugins that failed to load[/bold red] (the rest work):")
         for failure in registry.failures:

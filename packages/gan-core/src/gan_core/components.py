@@ -320,8 +320,11 @@ class Loss(Component):
         """
         raise NotImplementedError
 
-    def generator_loss(self, d: Discriminator, fake: Batch, real: Batch | None) -> torch.Tensor:
-        """Call :meth:`g_loss` with ``real`` if it takes it: how the core and wrapping losses call it."""
+    def generator_loss(self, d: Discriminator, fake: Batch, real: Batch) -> torch.Tensor:
+        """Call :meth:`g_loss` with ``real`` if it takes it: how the core and wrapping losses call it.
+
+        The core always passes the real batch; a wrapper passes on what it was given.
+        """
         if _takes_real(type(self).g_loss):
             return self.g_loss(d, fake, real)
         return self.g_loss(d, fake)  # type: ignore[call-arg]  # API 1.0's two-argument form
