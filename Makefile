@@ -22,7 +22,7 @@ install: $(BIN)/python
 	$(BIN)/pip install -q $(TORCH) $(PACKAGES)
 
 install-test: install
-	$(BIN)/pip install -q pytest scipy
+	$(BIN)/pip install -q pytest scipy "setuptools>=68"
 
 demo: install
 	rm -rf $(DEMO_RUN) samples/vanilla samples/vanilla.png

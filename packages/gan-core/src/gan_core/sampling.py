@@ -66,10 +66,9 @@ class LoadedRun:
     weights: dict[str, torch.Tensor]
 
     def load_data(self, split: str = "train", data_dir: str | None = None) -> ImageData:
-        """The run's own dataset (``split``: train or test), with the options it was trained with."""
+        """The run's own dataset (``split``: train or test), with the options it was trained with (``limit`` too)."""
         record = self.info["components"]["dataset"]
-        options = record["options"] if split == "train" else {k: v for k, v in record["options"].items() if k != "limit"}
-        dataset = construct(choose(get_registry(), "dataset", record["name"], options))
+        dataset = construct(choose(get_registry(), "dataset", record["name"], record["options"]))
         return load_data(dataset, data_dir or self.info["train"].get("data_dir"), split)  # type: ignore[arg-type]
 
     def provided(self) -> set[str]:

@@ -47,16 +47,17 @@ __all__ = [
 
 
 @contextmanager
-def plugin_registered(plugin: object, name: str = "test-plugin", package: str = "test") -> Iterator[Registry]:
+def plugin_registered(plugin: object, name: str | None = None, package: str = "test") -> Iterator[Registry]:
     """``plugin`` (a module or object with hook implementations) registered for the block's duration.
 
-    A plugin that is already loaded (pip-installed, found through its entry
-    point) is used as it is instead of being registered a second time.
+    ``name`` defaults to the module's name. A plugin that is already loaded
+    (pip-installed, found through its entry point) is used as it is instead
+    of being registered a second time.
     """
     reset_host()
     host = get_host()
     if not host.is_registered(plugin):
-        host.register(plugin, name, PluginOrigin(package, "0"))
+        host.register(plugin, name or getattr(plugin, "__name__", "test-plugin"), PluginOrigin(package, "0"))
     try:
         yield get_registry()
     finally:
