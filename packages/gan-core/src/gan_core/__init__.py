@@ -37,6 +37,12 @@ _LAZY: dict[str, str] = {
     "option": "options",
     "FeatureExtractor": "evaluation.extractor",
     "gradient_penalty": "penalties",
+    # training as a function, and following it
+    "train": "training",
+    "TrainConfig": "config",
+    "Callback": "callbacks",
+    "TensorBoardLogger": "callbacks",
+    "StopRequested": "engine",
     # for command plugins
     **dict.fromkeys(
         ("LoadedRun", "load_run", "load_dataset", "check_class_index", "create_component", "resolve_device",
@@ -108,6 +114,10 @@ if TYPE_CHECKING:  # for type checkers and IDEs: the same names, imported eagerl
         discriminate,
         joins_batches,
     )
+    from .callbacks import Callback, TensorBoardLogger
+    from .config import TrainConfig
+    from .engine import StopRequested
     from .evaluation.extractor import FeatureExtractor
+    from .training import train
     from .options import NoOptions, option
     from .penalties import gradient_penalty

@@ -113,13 +113,13 @@ def train(
     config: Annotated[Optional[Path], typer.Option(help="TOML file of settings; flags given here win.")] = None,
     resume: Annotated[Optional[Path], typer.Option(help="Continue this run where it stopped.")] = None,
     init_from: Annotated[Optional[Path], typer.Option(help="Start from this run's G and D weights.")] = None,
+    tensorboard: Annotated[Optional[Path], typer.Option(help="Also write losses and metrics for TensorBoard into this folder.")] = None,
 ) -> None:
     """Train a GAN: any prior with any loss, architecture and dataset."""
-    from .config import merge_config, read_config_file
+    from .callbacks import TensorBoardLogger
+
     from .options import parse_assignments
-    from .runs import read_run
-    from .config import config_from_run
-    from .training import train as run_training
+    from .training import settings_for, train as run_training
 
     cli = dict(
         prior=prior, loss=loss, arch=arch, dataset=dataset, sampler=sampler, epochs=epochs, steps=steps,
@@ -129,24 +129,10 @@ def train(
         data_dir=str(data_dir) if data_dir else None, out=str(out) if out else None,
         options=parse_assignments(option or []) or None,
     )
-    if resume is not None:
-        allowed = {"epochs", "steps", "device", "data_dir", "log_every", "checkpoint_every", "eval_every", "eval_n"}
-        extra = sorted(k for k, v in cli.items() if v is not None and k not in allowed)
-        if extra or config or init_from:
-            names = [f"--{k.replace('_', '-')}" for k in extra] + (["--config"] if config else []) + (["--init-from"] if init_from else [])
-            raise GanError(
-                f"--resume continues a run with its own settings; drop {', '.join(names)} "
-                "(only --epochs, --steps, --device, --data-dir, --log-every, --checkpoint-every, --eval-every, --eval-n may change)"
-            )
-        base = config_from_run(read_run(resume)).to_dict()
-        if epochs is not None:
-            base["steps"] = None
-        settings = merge_config(base, cli, source=str(resume / "run.json"))
-    else:
-        file_values = read_config_file(config) if config else {}
-        settings = merge_config(file_values, cli, source=str(config) if config else "config")
+    settings = settings_for(cli, config_file=config, resume=resume, init_from=init_from)
+    callbacks = [TensorBoardLogger(tensorboard)] if tensorboard else []
     started = time.perf_counter()
-    path = run_training(settings, resume=resume, init_from=init_from, console=err)
+    path = run_training(settings, resume=resume, init_from=init_from, callbacks=callbacks, console=err)
     stdout.print(f"Trained {path} in {time.perf_counter() - started:.1f}s")
 
 
@@ -245,7 +231,6 @@ def eval_(
     """Evaluate generated images: FID, precision, recall, density, coverage, classes."""
     import json
 
-    import torch
 
     from .devices import resolve_device
     from .evaluation.evaluate import Evaluator, Protocol, read_image_folder, read_npz
@@ -262,51 +247,34 @@ def eval_(
         metrics=tuple(m.strip() for m in metrics.split(",") if m.strip()) if metrics else (),
         data_dir=str(data_dir) if data_dir else None, metric_options=dict(options.get("metric", {})),
     )
-    report: dict[str, Any] = {"target": str(target)}
-    started = time.perf_counter()
     if is_run:
-        from .sampling import draw, load_run, prepare_sampler
+        from .evaluation.run_eval import evaluate_run
 
         if dataset is not None:
             raise GanError("a run is evaluated against its own dataset; drop --dataset")
-        loaded = load_run(target, torch_device)
-        data_info = loaded.info["components"]["dataset"]
-        protocol.dataset, protocol.dataset_options = data_info["name"], data_info["options"]
-        protocol.data_dir = protocol.data_dir or loaded.info["train"].get("data_dir")
-        evaluator = Evaluator(protocol, torch_device)
-        chosen_sampler = prepare_sampler(loaded, sampler, options.get("sampler"), protocol.data_dir, err)
-        torch.manual_seed(seed)
-        sampling_started = time.perf_counter()
-        with Progress(console=err, transient=True) as progress:
-            images, _, proposals = draw(chosen_sampler, loaded.model, n, batch_size=batch_size, component=None,
-                                        max_proposals=None, progress=progress)
-        sampling_seconds = time.perf_counter() - sampling_started
-        report.update(
-            step=loaded.info["checkpoint"]["step"], sampler=chosen_sampler.name, acceptance=n / max(proposals, 1),
-            sampling_seconds=round(sampling_seconds, 3), images_per_s=round(n / max(sampling_seconds, 1e-9), 1),
-        )
-    elif target.is_dir():
-        if sampler or "sampler" in options:
-            raise GanError("--sampler and -o apply to runs only, not to a folder of images")
-        images = read_image_folder(target, n)
-        evaluator = Evaluator(protocol, torch_device)
-    elif target.suffix == ".npz" and target.is_file():
-        if sampler or "sampler" in options:
-            raise GanError("--sampler and -o apply to runs only, not to an .npz file")
-        images = read_npz(target, n)
-        evaluator = Evaluator(protocol, torch_device)
+        report = evaluate_run(target, protocol, torch_device, sampler=sampler, sampler_options=options.get("sampler"),
+                              seed=seed, batch_size=batch_size, console=err)
     else:
-        raise GanError(f"{target} is neither a run directory, a folder of images nor an .npz file")
-    values = evaluator.evaluate(images, str(target))
-    report.update(n=len(images), metrics=values, **evaluator.describe(), seconds=round(time.perf_counter() - started, 2))
-    if is_run:
-        atomic_write_json(target / "eval.json", report)
+        if sampler or "sampler" in options:
+            raise GanError(f"--sampler and -o sampler.* apply to runs only, not to {target}")
+        started = time.perf_counter()
+        if target.is_dir():
+            images = read_image_folder(target, n)
+        elif target.suffix == ".npz" and target.is_file():
+            images = read_npz(target, n)
+        else:
+            raise GanError(f"{target} is neither a run directory, a folder of images nor an .npz file")
+        evaluator = Evaluator(protocol, torch_device)
+        values = evaluator.evaluate(images, str(target))
+        report = {"target": str(target), "n": len(images), "metrics": values, **evaluator.describe(),
+                  "seconds": round(time.perf_counter() - started, 2)}
+    values = report["metrics"]
     if out_path is not None:
         atomic_write_json(out_path, report)
     if as_json:
         print(json.dumps(report, indent=2))
         return
-    table = Table(title=f"{target}: {len(images)} images vs {report['n_reference']} {report['ref']} ({report['features']['name']} features)")
+    table = Table(title=f"{target}: {report['n']} images vs {report['n_reference']} {report['ref']} ({report['features']['name']} features)")
     for column in ("metric", "value", "better"):
         table.add_column(column)
     for key, value in values.items():
@@ -316,7 +284,7 @@ def eval_(
     if is_run:
         stdout.print(
             f"sampler '{report['sampler']}', acceptance {report['acceptance']:.3f}, {report['images_per_s']:,.0f} img/s; "
-            f"written to {target / 'eval.json'}"
+            f"written to {target / 'eval.json'} and {target / 'evals' / (report['sampler'] + '.json')}"
         )
 
 

@@ -13,6 +13,7 @@ import json
 import platform
 from dataclasses import dataclass
 from pathlib import Path
+from collections.abc import Mapping, Sequence
 from typing import Any
 
 import torch
@@ -33,7 +34,8 @@ from .assembly import (
     provided_by,
 )
 from .components import Combination, Latent, TrainingDefaults
-from .config import KINDS, TrainConfig, config_from_run  # noqa: F401 - config_from_run: used by gan train --resume
+from .callbacks import Callback, Callbacks
+from .config import KINDS, TrainConfig, config_from_run, merge_config, read_config_file
 from .devices import resolve_device, seeded
 from .engine import Schedule, StopRequested, Trainer, TrainState
 from .errors import GanError, TrainingDiverged
@@ -89,23 +91,73 @@ def make_optimizer(kind: str, params: list[torch.nn.Parameter], lr: float, betas
     return torch.optim.Adam(params, lr=lr, betas=betas, fused=True)
 
 
-def train(
-    config: TrainConfig,
+#: what may change when a run is resumed; everything else is the run's own
+RESUMABLE = ("epochs", "steps", "device", "data_dir", "log_every", "checkpoint_every", "eval_every", "eval_n")
+
+
+def settings_for(
+    values: Mapping[str, Any] | None = None,
     *,
+    config_file: Path | None = None,
     resume: Path | None = None,
     init_from: Path | None = None,
+) -> TrainConfig:
+    """The settings of a run: defaults < config file < ``values``; or a run's own, when resuming.
+
+    ``values`` uses the config file's keys (``batch_size`` or ``batch-size``,
+    ``options={"prior": {"k": 10}}``); None values are ignored. Resuming
+    takes the run's settings and accepts only :data:`RESUMABLE` changes;
+    ``epochs`` given then replaces the run's step budget.
+    """
+    given = {k.replace("-", "_"): v for k, v in (values or {}).items() if v is not None and v != {}}
+    if resume is None:
+        file_values = read_config_file(config_file) if config_file else {}
+        return merge_config(file_values, given, source=str(config_file) if config_file else "config")
+    extra = sorted(k for k in given if k not in RESUMABLE)
+    if extra or config_file or init_from:
+        names = [f"--{k.replace('_', '-')}" for k in extra] + (["--config"] if config_file else []) + (
+            ["--init-from"] if init_from else [])
+        raise GanError(
+            f"--resume continues a run with its own settings; drop {', '.join(names)} "
+            f"(only {', '.join('--' + k.replace('_', '-') for k in RESUMABLE)} may change)"
+        )
+    base = config_from_run(read_run(resume)).to_dict()
+    if "epochs" in given:
+        base["steps"] = None
+    return merge_config(base, given, source=str(resume / RUN_FILE))
+
+
+def train(
+    config: TrainConfig | Mapping[str, Any] | None = None,
+    *,
+    config_file: Path | None = None,
+    resume: Path | None = None,
+    init_from: Path | None = None,
+    callbacks: Sequence[Callback] = (),
     console: Console | None = None,
 ) -> Path:
-    """Train (or continue) one run and return its directory."""
-    session = TrainingSession(config, resume, init_from, console or Console(stderr=True))
+    """Train (or continue) one run and return its directory: what ``gan train`` does, as a function.
+
+    ``config`` is a TrainConfig or a mapping of settings (see
+    :func:`settings_for`); ``callbacks`` follow the run (see
+    :mod:`gan_core.callbacks`). Bad input raises GanError before anything is
+    written; Ctrl-C raises StopRequested after a checkpoint.
+    """
+    if not isinstance(config, TrainConfig):
+        config = settings_for(config, config_file=config_file, resume=Path(resume) if resume else None,
+                              init_from=init_from)
+    session = TrainingSession(config, Path(resume) if resume else None, Path(init_from) if init_from else None,
+                              console or Console(stderr=True), Callbacks(list(callbacks)))
     return session.run()
 
 
 class TrainingSession:
     """One `gan train` call: everything checked and built in ``__init__``, files written in ``run``."""
 
-    def __init__(self, config: TrainConfig, resume: Path | None, init_from: Path | None, console: Console) -> None:
+    def __init__(self, config: TrainConfig, resume: Path | None, init_from: Path | None, console: Console,
+                 callbacks: Callbacks | None = None) -> None:
         self.config, self.console = config, console
+        self.callbacks = callbacks or Callbacks([])
         previous = read_run(resume) if resume else None
         registry = get_registry()
         names = {"dataset": config.dataset, "prior": config.prior, "architecture": config.arch, "loss": config.loss,
@@ -161,9 +213,13 @@ class TrainingSession:
         self.writer = RunWriter(out, existing=previous is not None)
         self.trainer = Trainer(
             self.generator, self.discriminator, self.prior, parts.loss, data.to(device), self.opt_g, self.opt_d,
-            schedule, self.state, checkpoint=self.checkpoint, log=self.writer.log, on_epoch_end=self.on_epoch_end,
+            schedule, self.state, checkpoint=self.checkpoint, log=self.log, on_epoch_end=self.on_epoch_end,
             regulariser=self.regulariser,
         )
+
+    def log(self, record: dict[str, Any]) -> None:
+        self.writer.log(record)
+        self.callbacks.on_log(record)
 
     def own_modules(self, name: str) -> list[torch.nn.Parameter]:
         module = getattr(self, name)
@@ -195,6 +251,7 @@ class TrainingSession:
             step, self.model_weights(), {**tensors_g, **tensors_d, **trainer_state}, {"opt_g": info_g, "opt_d": info_d},
             info,
         )
+        self.callbacks.on_checkpoint(step, self.writer.path)
 
     def write_grid(self, name: str) -> None:
         self.generator.eval()
@@ -205,12 +262,14 @@ class TrainingSession:
 
     def on_epoch_end(self, epoch: int) -> None:
         self.write_grid(f"epoch-{epoch:04d}")
+        self.callbacks.on_epoch_end(epoch)
         config = self.config
         if self.evaluator is None or epoch % config.eval_every:
             return
         values = _evaluate_generator(self.evaluator, self.generator, self.prior, config.eval_n, config.seed + epoch)
         self.writer.log({"step": self.state.step, "epoch": epoch, "eval": values})
         self.console.print(f"epoch {epoch}: " + ", ".join(f"{k} {v:.4f}" for k, v in values.items()))
+        self.callbacks.on_eval(epoch, values)
         if config.keep_best:
             self.keep_if_best(config.keep_best, values[config.keep_best], epoch)
 
@@ -226,6 +285,7 @@ class TrainingSession:
 
     def run(self) -> Path:
         state, writer = self.state, self.writer
+        self.callbacks.on_start(writer.final, self.run_info)
         try:
             with _progress(self.console) as progress:
                 task = progress.add_task("training", total=self.total, completed=state.step, losses="")
@@ -243,18 +303,21 @@ class TrainingSession:
             self.console.print(
                 f"Interrupted: checkpoint saved at step {state.step} in {writer.path}; continue with --resume {writer.path}"
             )
+            self.callbacks.on_end(writer.path, "interrupted")
             raise
         except TrainingDiverged as exc:
             if writer.committed:  # the last good checkpoint stays as it is; run.json says why it ended
                 self.run_info.update(status="diverged", diverged=exc.message, updated=_now())
                 atomic_write_json(writer.path / RUN_FILE, self.run_info)
                 exc.message += f" (at step {self.run_info['checkpoint']['step']} in {writer.path})"
+            self.callbacks.on_end(writer.path, "diverged")
             raise
         finally:
             writer.discard_if_uncommitted()
         if state.step % self.steps_per_epoch:  # a run that ends mid-epoch still shows its last samples
             self.write_grid(f"step-{state.step:07d}")
         self.fit_sampler(writer.path)
+        self.callbacks.on_end(writer.path, "finished")
         return writer.path
 
     def fit_sampler(self, path: Path) -> None:

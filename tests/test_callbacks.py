@@ -1,0 +1,75 @@
+"""Training as a function with callbacks: what a user's own script (neither the CLI nor Ray) sees."""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+
+import gan_core
+from gan_core import Callback, GanError
+
+
+class Recorder(Callback):
+    """Writes down every call, in order."""
+
+    def __init__(self):
+        self.calls = []
+
+    def on_start(self, path, info):
+        self.calls.append(("start", path.name, info["components"]["prior"]["name"]))
+
+    def on_log(self, record):
+        self.calls.append(("log", record["step"]))
+
+    def on_epoch_end(self, epoch):
+        self.calls.append(("epoch", epoch))
+
+    def on_eval(self, epoch, values):
+        self.calls.append(("eval", epoch, sorted(values)))
+
+    def on_checkpoint(self, step, path):
+        self.calls.append(("checkpoint", step, (path / "run.json").is_file()))
+
+    def on_end(self, path, status):
+        self.calls.append(("end", status))
+
+
+def test_a_script_trains_with_callbacks_and_resumes(tmp_path, mnist_dir):
+    recorder = Recorder()
+    settings = {"prior": "uniform", "dataset": "mnist", "options": {"dataset": {"limit": 640}}, "batch-size": 32,
+                "epochs": 2, "log_every": 10, "eval_every": 1, "eval_n": 100, "device": "cpu", "out": str(tmp_path / "run")}
+    path = gan_core.train(settings, callbacks=[recorder])
+    assert path == tmp_path / "run"
+    calls = recorder.calls
+    assert calls[0] == ("start", "run", "uniform") and calls[-1] == ("end", "finished")
+    assert [c for c in calls if c[0] == "log"] == [("log", 10), ("log", 20), ("log", 30), ("log", 40)]
+    # each epoch: its end, then its evaluation, then its checkpoint (on disk when announced)
+    epoch_one = calls.index(("epoch", 1))
+    assert calls[epoch_one + 1][:2] == ("eval", 1) and "fid" in calls[epoch_one + 1][2]
+    assert calls[epoch_one + 2] == ("checkpoint", 20, True)
+    # the resume policy lives in the function too: only the budget may change
+    more = Recorder()
+    gan_core.train({"epochs": 3}, resume=path, callbacks=[more])
+    assert more.calls[-1] == ("end", "finished") and ("checkpoint", 60, True) in more.calls
+    assert json.loads((path / "run.json").read_text())["checkpoint"]["step"] == 60
+    with pytest.raises(GanError, match="--resume continues a run with its own settings; drop --lr-g"):
+        gan_core.train({"lr_g": 1e-3}, resume=path)
+
+
+def test_tensorboard_gets_the_same_curves(tmp_path, mnist_dir):
+    pytest.importorskip("tensorboard")
+    from gan_core.testing import run_cli
+
+    result = run_cli(["train", "--dataset", "mnist", "-o", "dataset.limit=640", "--batch-size", "32", "--steps", "20",
+                      "--log-every", "5", "--device", "cpu", "--out", str(tmp_path / "run"),
+                      "--tensorboard", str(tmp_path / "tb")])
+    assert result.exit_code == 0, result.output
+    from tensorboard.backend.event_processing.event_accumulator import EventAccumulator
+
+    events = EventAccumulator(str(tmp_path / "tb"))
+    events.Reload()
+    steps = [e.step for e in events.Scalars("train/d_loss")]
+    assert steps == [5, 10, 15, 20]
+    logged = [json.loads(line) for line in (tmp_path / "run" / "metrics.jsonl").read_text().splitlines()]
+    assert [e.value for e in events.Scalars("train/g_loss")] == pytest.approx([r["g_loss"] for r in logged])
