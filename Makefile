@@ -4,7 +4,7 @@ VENV ?= .venv
 BIN := $(VENV)/bin
 # torch and torchvision are pinned to the pair this project is tested with.
 TORCH := torch==2.14.1 torchvision==0.29.1
-PACKAGES := -e packages/gan-core -e packages/gan-gm -e packages/gan-san -e packages/gan-sampling -e packages/gan-cluster -e packages/gan-fgan
+PACKAGES := -e 'packages/gan-core[sweep,tensorboard]' -e packages/gan-gm -e packages/gan-san -e packages/gan-sampling -e packages/gan-cluster -e packages/gan-fgan
 # Inside the project's workspace, use the shared MNIST copy instead of downloading.
 ifneq ($(wildcard ../shared/data/mnist),)
 export GAN_DATA_DIR ?= $(abspath ../shared/data)

@@ -481,6 +481,13 @@ def _register_plugin_commands() -> None:
         staging.add_to_app()
 
 
+from .experiments.compare import compare as compare_command  # noqa: E402 - after the core's commands, before plugins'
+from .experiments.report import report as report_command  # noqa: E402
+from .experiments.sweep_command import sweep as sweep_command  # noqa: E402
+
+app.command("sweep")(user_errors(sweep_command))
+app.command("compare")(user_errors(compare_command))
+app.command("report")(user_errors(report_command))
 _register_plugin_commands()
 
 

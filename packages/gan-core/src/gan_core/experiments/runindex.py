@@ -1,0 +1,259 @@
+"""Finding run directories and reading what they recorded, without loading any weights.
+
+``gan compare`` and ``gan report`` look at many runs at once (a sweep holds
+dozens), so this module reads only JSON: run.json for the settings,
+eval.json / evals/*.json for the final metrics, metrics.jsonl for the curves.
+It imports neither torch nor numpy, which keeps ``gan compare`` instant.
+
+Settings are flattened to the names a user types: ``prior``, ``prior.k``,
+``arch.dropout``, ``lr-g``, ``batch-size``... so a table header reads like
+the command line that made the run.
+"""
+
+from __future__ import annotations
+
+import json
+import math
+import os
+import re
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from ..errors import GanError
+
+RUN_FILE = "run.json"
+EVAL_FILE = "eval.json"
+EVALS_DIR = "evals"
+METRICS_FILE = "metrics.jsonl"
+
+Scalar = str | int | float | bool | None
+
+#: run.json component kind -> the prefix users type (``-o arch.dropout=0.3``, ``--arch``)
+KIND_PREFIXES = {"prior": "prior", "loss": "loss", "architecture": "arch", "dataset": "dataset", "sampler": "sampler"}
+#: train keys that say how a run was executed or logged, not what was trained
+BOOKKEEPING = frozenset({
+    "device", "device_used", "log_every", "checkpoint_every", "data_dir", "eval_every", "eval_n", "keep_best", "out",
+    "metric_options",
+})
+#: train keys in the order a table shows them; any other key follows, dashed like its CLI flag
+TRAIN_ORDER = ("epochs", "steps", "batch_size", "latent_dim", "optimizer", "lr_g", "lr_d", "betas", "d_steps",
+               "perceptual", "seed")
+#: which way is better for the metrics gan-core ships; a metric named nowhere is taken as lower-is-better
+DEFAULT_DIRECTIONS = {"fid": "lower", "precision": "higher", "recall": "higher", "density": "higher",
+                      "coverage": "higher", "classes": "higher"}
+
+
+@dataclass
+class Curves:
+    """What training logged, step by step: losses (``logs``) and evaluations (``evals``), each sorted by step.
+
+    Every entry is a flat dict of numbers with ``step`` and ``epoch``; an eval
+    entry holds the metric values beside them (``{"step": 20, "epoch": 1, "fid": ...}``).
+    """
+
+    logs: list[dict[str, float]] = field(default_factory=list)
+    evals: list[dict[str, float]] = field(default_factory=list)
+
+
+@dataclass
+class RunRecord:
+    """One run as ``gan compare`` and ``gan report`` see it: settings in, metrics out."""
+
+    path: Path
+    #: run.json as written by gan train
+    info: dict[str, Any]
+    #: flattened settings, named as on the command line (``prior.k``, ``lr-g``, ``betas`` as "0.5,0.999")
+    settings: dict[str, Scalar]
+    #: the run's final metrics: the latest gan eval with the run's own sampler (evals/<sampler>.json or eval.json),
+    #: else eval.json whatever its sampler, else the last evaluation during training; {} when never evaluated
+    final: dict[str, float]
+    #: where ``final`` came from: {"source": "eval.json", "evals/<s>.json" or "metrics.jsonl", "sampler", "n",
+    #: "step"}; {} if nowhere
+    final_from: dict[str, Any]
+    #: metrics per sampler evaluated (evals/<sampler>.json, and eval.json's sampler)
+    evals: dict[str, dict[str, float]]
+    curves: Curves
+    #: "higher" or "lower" per metric, as the evaluations declared them (defaults for gan-core's metrics);
+    #: a metric missing here declared no direction (a diagnostic) and is sorted as lower-is-better
+    directions: dict[str, str]
+
+    @property
+    def name(self) -> str:
+        return self.path.name
+
+    @property
+    def status(self) -> str:
+        return str(self.info.get("status", "unknown"))
+
+
+def find_runs(paths: list[Path]) -> list[RunRecord]:
+    """Every run at or under ``paths``, in the order given (runs inside a folder in natural path order).
+
+    A path is a run directory, or a folder searched recursively (a sweep).
+    Hidden folders (``.x.partial``, an unfinished run) are skipped, and so is
+    anything inside a run (its ``best/`` copy is not another run). A run found
+    twice is listed once.
+    """
+    found: list[Path] = []
+    for path in paths:
+        found += _run_dirs(Path(path))
+    seen: set[Path] = set()
+    records = []
+    for run_dir in found:
+        key = run_dir.resolve()
+        if key not in seen:
+            seen.add(key)
+            records.append(read_record(run_dir))
+    return records
+
+
+def _run_dirs(path: Path) -> list[Path]:
+    if not path.exists():
+        raise GanError(f"there is no run or folder at {path}; pass run directories or folders that hold runs")
+    if not path.is_dir():
+        raise GanError(f"{path} is a file; pass run directories or folders that hold runs")
+    if (path / RUN_FILE).is_file():
+        return [path]
+    runs = []
+    for root, dirs, files in os.walk(path):
+        if RUN_FILE in files and Path(root) != path:
+            runs.append(Path(root))
+            dirs[:] = []  # a run's subfolders (best/, samples/) hold no other runs
+            continue
+        dirs[:] = [d for d in dirs if not d.startswith(".")]
+    if not runs:
+        raise GanError(f"{path} holds no runs (no {RUN_FILE} in it or in any folder under it)")
+    return sorted(runs, key=_natural_key)
+
+
+def _natural_key(path: Path) -> list[Any]:
+    """trial-2 before trial-10."""
+    return [int(part) if part.isdigit() else part for part in re.split(r"(\d+)", str(path))]
+
+
+def read_record(path: Path) -> RunRecord:
+    """The record of one run directory; a missing or corrupt run.json is a GanError."""
+    info = _read_json(path / RUN_FILE)
+    if not isinstance(info, dict) or not isinstance(info.get("components"), dict) or "train" not in info:
+        raise GanError(f"{path / RUN_FILE} is not a gan run description (no components or train settings)")
+    curves = read_curves(path / METRICS_FILE)
+    evals, directions, reports = _read_evals(path)
+    own = (info["components"].get("sampler") or {}).get("name", "none")
+    # The run's own sampler first: a later 'gan eval --sampler X' of one seed must not mix X into its row.
+    chosen = reports.get(own) or reports.get(EVAL_FILE)
+    final: dict[str, float] = {}
+    final_from: dict[str, Any] = {}
+    if chosen is not None:
+        final = _numbers(chosen.get("metrics", {}))
+        final_from = {"source": EVAL_FILE if chosen is reports.get(EVAL_FILE) else f"{EVALS_DIR}/{own}.json",
+                      "sampler": chosen.get("sampler"), "n": chosen.get("n"), "step": chosen.get("step")}
+    elif curves.evals:
+        last = curves.evals[-1]
+        final = {k: v for k, v in last.items() if k not in ("step", "epoch")}
+        final_from = {"source": METRICS_FILE, "sampler": None, "n": info["train"].get("eval_n"),
+                      "step": int(last["step"])}
+    for metric in final:
+        if metric in DEFAULT_DIRECTIONS:
+            directions.setdefault(metric, DEFAULT_DIRECTIONS[metric])
+    return RunRecord(path=path, info=info, settings=flatten_settings(info), final=final, final_from=final_from,
+                     evals=evals, curves=curves, directions=directions)
+
+
+def _read_json(path: Path) -> Any:
+    try:
+        return json.loads(path.read_text(encoding="utf-8"))
+    except (json.JSONDecodeError, UnicodeDecodeError) as exc:
+        raise GanError(f"{path} is corrupt ({exc}); fix or remove it") from exc
+
+
+def _read_evals(path: Path) -> tuple[dict[str, dict[str, float]], dict[str, str], dict[str, dict[str, Any]]]:
+    """Metrics per sampler, declared directions, and the reports by sampler (eval.json also under its own name)."""
+    reports: dict[str, dict[str, Any]] = {}
+    folder = path / EVALS_DIR
+    if folder.is_dir():
+        for file in sorted(folder.glob("*.json")):
+            report = _read_json(file)
+            if isinstance(report, dict):
+                reports[str(report.get("sampler") or file.stem)] = report
+    latest = _read_json(path / EVAL_FILE) if (path / EVAL_FILE).is_file() else None
+    if isinstance(latest, dict):
+        if latest.get("sampler"):  # the newest evaluation of its sampler: it wins over an older evals/ file
+            reports[str(latest["sampler"])] = latest
+        reports[EVAL_FILE] = latest
+    evals: dict[str, dict[str, float]] = {}
+    directions: dict[str, str] = {}
+    for sampler, report in reports.items():
+        if sampler != EVAL_FILE:
+            evals[sampler] = _numbers(report.get("metrics", {}))
+        for metric, way in (report.get("directions") or {}).items():
+            if way in ("higher", "lower"):
+                directions[metric] = way
+    return evals, directions, reports
+
+
+def _numbers(values: Any) -> dict[str, float]:
+    if not isinstance(values, dict):
+        return {}
+    return {k: float(v) for k, v in values.items() if isinstance(v, (int, float)) and not isinstance(v, bool)}
+
+
+def read_curves(path: Path) -> Curves:
+    """The losses and evaluations in metrics.jsonl; unreadable lines (a crash mid-write) are skipped.
+
+    A step logged twice (a run resumed from an earlier checkpoint logs it
+    again) keeps its latest record.
+    """
+    logs: dict[int, dict[str, float]] = {}
+    evals: dict[int, dict[str, float]] = {}
+    if not path.is_file():
+        return Curves()
+    for line in path.read_text(encoding="utf-8", errors="replace").splitlines():
+        try:
+            record = json.loads(line)
+        except json.JSONDecodeError:
+            continue
+        if not isinstance(record, dict) or not isinstance(record.get("step"), (int, float)):
+            continue
+        step = int(record["step"])
+        where = {"step": float(step), "epoch": float(record.get("epoch", math.nan))}
+        if isinstance(record.get("eval"), dict):
+            evals[step] = {**where, **_numbers(record["eval"])}
+        else:
+            logs[step] = {**_numbers(record), **where}
+    return Curves(logs=[logs[s] for s in sorted(logs)], evals=[evals[s] for s in sorted(evals)])
+
+
+def flatten_settings(info: dict[str, Any]) -> dict[str, Scalar]:
+    """run.json's choices as flat ``name: value`` pairs named like the CLI, bookkeeping left out."""
+    settings: dict[str, Scalar] = {}
+    components = info.get("components", {})
+    for kind, prefix in KIND_PREFIXES.items():
+        record = components.get(kind)
+        if not isinstance(record, dict):
+            continue
+        settings[prefix] = record.get("name")
+        for key, value in (record.get("options") or {}).items():
+            settings[f"{prefix}.{key}"] = _scalar(value)
+    train = dict(info.get("train", {}))
+    steps_per_epoch = (info.get("data") or {}).get("steps_per_epoch")
+    epochs, steps = train.get("epochs"), train.get("steps")
+    if epochs is not None and steps is not None and steps_per_epoch and steps != epochs * steps_per_epoch:
+        train.pop("epochs")  # trained with --steps: the epochs field is the unused default
+    elif epochs is not None:
+        train.pop("steps", None)  # derived from --epochs
+    ordered = [k for k in TRAIN_ORDER if k in train] + [k for k in train if k not in TRAIN_ORDER]
+    for key in ordered:
+        if key not in BOOKKEEPING:
+            settings[key.replace("_", "-")] = _scalar(train[key])
+    for key, value in (train.get("metric_options") or {}).items():
+        settings[f"metric.{key}"] = _scalar(value)
+    return settings
+
+
+def _scalar(value: Any) -> Scalar:
+    if isinstance(value, (list, tuple)):
+        return ",".join(str(v) for v in value)
+    if isinstance(value, dict):
+        return json.dumps(value, sort_keys=True)
+    return value

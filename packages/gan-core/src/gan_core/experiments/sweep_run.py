@@ -1,0 +1,197 @@
+"""Running a sweep on Ray Tune: one ordinary run directory per trial, resumable by running it again.
+
+Ray Tune schedules the trials (in parallel as the trial resources allow, on
+an embedded local Ray or an existing cluster) and, with ``--early-stop``,
+stops weak ones with ASHA. What makes a sweep resumable is ours, not Ray's
+experiment state: every trial writes to a folder named after its settings
+(``SWEEP/trials/<id>``), so running the same command again finds each
+trial's run as it was left — finished and evaluated (skipped), stopped
+early by ASHA (skipped, recorded in sweep.json), interrupted (resumed from
+its last checkpoint) or absent (started).
+"""
+
+from __future__ import annotations
+
+import json
+import math
+import os
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from ..errors import GanError
+from ..runs import RUN_FILE, atomic_write_json
+from .sweep_spec import SweepSpec, Trial, expand, trial_settings, validate
+
+SWEEP_FILE = "sweep.json"
+TRIALS_DIR = "trials"
+#: environment variables a trial needs to see what the command saw (data, cache, plugin switches)
+PASSED_ENV = ("GAN_DATA_DIR", "GAN_NO_DOWNLOAD", "XDG_CACHE_HOME", "GAN_LOAD_PLUGINS", "GAN_DISABLE_PLUGINS",
+              "GAN_INCEPTION_WEIGHTS", "PYTHONPATH")
+
+
+@dataclass
+class SweepPlan:
+    """A validated sweep, ready to run: its folder, trials and how to run them."""
+
+    out: Path
+    spec: SweepSpec
+    trials: list[Trial]
+    metric: str = "fid"
+    early_stop: str | None = None
+    trial_cpus: float = 1.0
+    trial_gpus: float = 0.0
+    final_n: int = 10_000  # images of each trial's final evaluation
+    address: str | None = None
+    stopped_early: list[str] = field(default_factory=list)
+
+    def run_dir(self, trial: Trial) -> Path:
+        return self.out / TRIALS_DIR / trial.id
+
+    def state_of(self, trial: Trial) -> str:
+        """``done``, ``stopped`` (early, by ASHA), ``partial`` (resume it) or ``new``."""
+        if trial.id in self.stopped_early:
+            return "stopped"
+        path = self.run_dir(trial)
+        if not (path / RUN_FILE).is_file():
+            return "new"
+        status = json.loads((path / RUN_FILE).read_text()).get("status")
+        if status == "diverged" or (status == "finished" and (path / "eval.json").is_file()):
+            return "done"
+        return "partial"
+
+
+def plan(spec: SweepSpec, out: Path, settings: dict[str, Any]) -> SweepPlan:
+    """Expand and validate ``spec`` and check it against what ``out`` already holds; nothing is written."""
+    trials = expand(spec)
+    validate(spec, trials)
+    known = {"metric", "early_stop", "trial_cpus", "trial_gpus", "final_n", "address", "name"}
+    unknown = sorted(set(settings) - known)
+    if unknown:
+        raise GanError(f"unknown sweep setting '{unknown[0]}'; the [sweep] table takes seeds, samples, search_seed, "
+                       + ", ".join(sorted(known - {"name"})))
+    sweep = SweepPlan(out.resolve(), spec, trials, **{k: v for k, v in settings.items() if k != "name" and v is not None})
+    if sweep.early_stop and not spec.base.get("eval_every", spec.base.get("eval-every")):
+        raise GanError("--early-stop compares trials during training: add --eval-every N (epochs between evaluations)")
+    if sweep.trial_cpus <= 0 or sweep.trial_gpus < 0:
+        raise GanError("--trial-cpus must be above 0 and --trial-gpus 0 or more")
+    record = out / SWEEP_FILE
+    if record.is_file():
+        try:
+            saved = json.loads(record.read_text())
+        except ValueError:
+            saved = {}
+        if not isinstance(saved, dict) or saved.get("spec") != spec.as_dict():
+            raise GanError(f"{out} holds another sweep (its {SWEEP_FILE} differs); choose another --out or run that sweep's own command")
+        sweep.stopped_early = list(saved.get("stopped_early", []))
+    elif out.exists() and any(out.iterdir()):
+        raise GanError(f"{out} exists and is not a sweep folder; choose another --out")
+    return sweep
+
+
+def save_plan(sweep: SweepPlan) -> None:
+    atomic_write_json(sweep.out / SWEEP_FILE, {
+        "spec": sweep.spec.as_dict(), "metric": sweep.metric, "early_stop": sweep.early_stop,
+        "trials": {t.id: t.assignments for t in sweep.trials}, "stopped_early": sweep.stopped_early,
+    })
+
+
+# --------------------------------------------------------------------------- inside a trial (a Ray worker)
+
+
+def run_trial(tune_config: dict[str, Any]) -> None:
+    """Ray Tune's function trainable: train (or resume) one run, evaluate it, report to Tune."""
+    import torch
+    from ray import tune
+
+    from ..callbacks import Callback
+    from ..devices import resolve_device
+    from ..evaluation.evaluate import Protocol
+    from ..evaluation.run_eval import evaluate_run
+    from ..training import train
+
+    config = tune_config["trial"]
+    torch.set_num_threads(max(1, int(config["threads"])))
+    path = Path(config["run"])
+    settings = dict(config["settings"])
+
+    class Report(Callback):
+        """Sends each --eval-every evaluation to Tune, so curves and ASHA see it."""
+
+        def on_eval(self, epoch: int, values: dict[str, float]) -> None:
+            tune.report({**values, "epoch": epoch})
+
+    info = json.loads((path / RUN_FILE).read_text()) if (path / RUN_FILE).is_file() else None
+    if info is None:
+        train({**settings, "out": str(path)}, callbacks=[Report()])
+    elif info.get("status") not in ("finished", "diverged") and info["checkpoint"]["step"] < info["train"]["steps"]:
+        train(None, resume=path, callbacks=[Report()])  # interrupted: on from its last checkpoint
+    info = json.loads((path / RUN_FILE).read_text())
+    if info.get("status") == "diverged":
+        tune.report({"done": 1.0, "epoch": float(info["checkpoint"]["epoch"])})
+        return
+    report = evaluate_run(path, Protocol(n=config["final_n"], data_dir=settings.get("data_dir")),
+                          resolve_device(settings.get("device", "cpu")))
+    tune.report({**report["metrics"], "epoch": float(info["checkpoint"]["epoch"]), "done": 1.0})
+
+
+# --------------------------------------------------------------------------- the driver
+
+
+def run_sweep(sweep: SweepPlan, console: Any) -> dict[str, str]:
+    """Run every trial not done yet; the state of each trial afterwards (by id)."""
+    try:
+        import ray
+        from ray import tune
+    except ImportError as exc:
+        raise GanError("gan sweep runs on Ray Tune, which is not installed: pip install 'gan-core[sweep]'") from exc
+    from .sweep_live import LiveTable
+
+    save_plan(sweep)
+    pending = [t for t in sweep.trials if sweep.state_of(t) in ("new", "partial")]
+    states = {t.id: sweep.state_of(t) for t in sweep.trials}
+    if not pending:
+        return states
+    os.environ.setdefault("RAY_AIR_NEW_OUTPUT", "0")  # the legacy reporter honours verbose=0; our table is the display
+    os.environ.setdefault("RAY_DEDUP_LOGS", "0")
+    started_here = not ray.is_initialized()
+    if started_here:
+        env = {k: os.environ[k] for k in PASSED_ENV if k in os.environ}
+        ray.init(address=sweep.address, include_dashboard=False, log_to_driver=False, logging_level="ERROR",
+                 configure_logging=True, runtime_env={"env_vars": env})
+    live = LiveTable(sweep, console)
+    try:
+        tuner = tune.Tuner(
+            tune.with_resources(run_trial, {"cpu": sweep.trial_cpus, "gpu": sweep.trial_gpus}),
+            param_space={"trial": tune.grid_search([trial_config(sweep, t) for t in pending])},
+            tune_config=_tune_config(sweep, tune),
+            run_config=tune.RunConfig(storage_path=str(sweep.out / ".tune"), name="tune", verbose=0,
+                                      callbacks=[live], log_to_file=True),
+        )
+        with live:
+            tuner.fit()
+    finally:
+        if started_here:
+            ray.shutdown()
+    sweep.stopped_early = sorted(set(sweep.stopped_early) | live.stopped_early)
+    save_plan(sweep)
+    return {t.id: sweep.state_of(t) for t in sweep.trials}
+
+
+def _tune_config(sweep: SweepPlan, tune: Any) -> Any:
+    if not sweep.early_stop:
+        return tune.TuneConfig()
+    from ray.tune.schedulers import ASHAScheduler
+
+    mode = "max" if sweep.early_stop in ("precision", "recall", "density", "coverage", "classes") else "min"
+    epochs = sweep.spec.base.get("epochs", 1)
+    scheduler = ASHAScheduler(time_attr="epoch", max_t=max(int(epochs), 1), grace_period=1, reduction_factor=2)
+    return tune.TuneConfig(scheduler=scheduler, metric=sweep.early_stop, mode=mode)
+
+
+def trial_config(sweep: SweepPlan, trial: Trial) -> dict[str, Any]:
+    """What one Tune trial receives: its id, run folder, gan train settings, evaluation size, threads."""
+    settings = trial_settings(sweep.spec.base, trial.assignments)
+    settings.setdefault("device", "cuda" if sweep.trial_gpus > 0 else "cpu")
+    return {"id": trial.id, "run": str(sweep.run_dir(trial)), "settings": settings, "final_n": sweep.final_n,
+            "threads": max(1, math.floor(sweep.trial_cpus))}

@@ -1,0 +1,100 @@
+"""Sweep expansion (grid, random, seeds, includes) and validation before anything runs."""
+
+from __future__ import annotations
+
+import pytest
+
+from gan_core import GanError
+from gan_core.experiments.sweep_spec import (
+    Range,
+    SweepSpec,
+    expand,
+    parse_axis,
+    spec_from_file,
+    spec_from_flags,
+    trial_settings,
+    validate,
+)
+
+
+def test_a_grid_is_the_cross_product_times_the_seeds():
+    spec = spec_from_flags({"prior": "gm-static"}, ["prior.k=5,10,15", "prior.sigma=0.15,0.7"], seeds=3, samples=0)
+    trials = expand(spec)
+    assert len(trials) == 3 * 2 * 3
+    assert trials[0].assignments == {"prior.k": 5, "prior.sigma": 0.15, "seed": 0}
+    assert {t.assignments["seed"] for t in trials} == {0, 1, 2}
+    assert len({t.id for t in trials}) == len(trials)
+    assert trials[0].id == "prior.k=5,prior.sigma=0.15,seed=0"
+
+
+def test_values_are_typed_as_toml_reads_them():
+    assert parse_axis("lr-g=1e-4,2e-4") == ("lr-g", [1e-4, 2e-4])
+    assert parse_axis("loss=san,hinge-san") == ("loss", ["san", "hinge-san"])
+    assert parse_axis("arch.dropout=0,0.3")[1] == [0, 0.3]
+    assert parse_axis("lr-g=loguniform(1e-5, 1e-3)")[1] == Range("loguniform", 1e-5, 1e-3)
+
+
+def test_random_search_draws_the_same_trials_every_time():
+    axes = ["lr-g=loguniform(1e-5,1e-3)", "loss=vanilla,hinge", "prior.std=uniform(0.5,1.5)"]
+    first = expand(spec_from_flags({}, axes, seeds=2, samples=4))
+    again = expand(spec_from_flags({}, axes, seeds=2, samples=4))
+    assert [t.assignments for t in first] == [t.assignments for t in again]
+    assert len(first) == 8
+    draws = [t.assignments for t in first if t.assignments["seed"] == 0]
+    assert all(1e-5 <= d["lr-g"] <= 1e-3 and 0.5 <= d["prior.std"] <= 1.5 for d in draws)
+    assert {d["loss"] for d in draws} <= {"vanilla", "hinge"}
+    with pytest.raises(GanError, match="needs random search: add --samples N"):
+        spec_from_flags({}, ["lr-g=uniform(1,2)"], seeds=1, samples=0)
+
+
+def test_includes_add_a_baseline_without_the_base_component_options(tmp_path):
+    file = tmp_path / "sweep.toml"
+    file.write_text("""
+[sweep]
+seeds = 2
+metric = "fid"
+[base]
+prior = "gm-static"
+epochs = 1
+[base.options.prior]
+k = 10
+[grid]
+"prior.c" = [0.1, 1.0]
+[[include]]
+prior = "normal"
+""")
+    spec, settings = spec_from_file(file)
+    trials = expand(spec)
+    assert settings == {"metric": "fid"} and len(trials) == (2 + 1) * 2
+    baseline = [t for t in trials if t.assignments.get("prior") == "normal"]
+    assert len(baseline) == 2
+    assert trial_settings(spec.base, baseline[0].assignments)["options"] == {}
+    gm = trial_settings(spec.base, trials[0].assignments)
+    assert gm["prior"] == "gm-static" and gm["options"]["prior"] == {"k": 10, "c": 0.1} and gm["seed"] == 0
+    validate(spec, trials)
+
+
+@pytest.mark.parametrize(
+    "axes, fragment",
+    [
+        (["prior.kk=5,10"], "prior 'gm-static' has no option 'kk' (did you mean 'k'?)"),
+        (["prior.k=5,0"], "option 'k' must be at least 1, not 0"),
+        (["loss=vanilla,hinj"], "no loss named 'hinj'; did you mean 'hinge'?"),
+        (["lr-gg=0.1,0.2"], "unknown setting 'lr_gg'"),
+    ],
+)
+def test_a_bad_trial_is_refused_before_anything_runs(axes, fragment):
+    spec = spec_from_flags({"prior": "gm-static"}, axes, seeds=1, samples=0)
+    with pytest.raises(GanError, match="^trial ") as caught:
+        validate(spec, expand(spec))
+    assert fragment in caught.value.message
+
+
+def test_repeated_values_are_refused():
+    with pytest.raises(GanError, match="two trials with the same settings"):
+        expand(SweepSpec(grid={"prior.k": [5, 5]}))
+
+
+def test_bad_axis_text_is_one_sentence():
+    with pytest.raises(GanError, match="KEY=V1,V2"):
+        parse_axis("prior.k")
