@@ -63,14 +63,19 @@ _POSITIVE = {"epochs", "steps", "batch_size", "latent_dim", "d_steps", "log_ever
 _NON_NEGATIVE = {"perceptual"}
 
 
+def read_toml(path: Path, what: str = "config file") -> dict[str, Any]:
+    """A TOML file's tables, or one sentence saying why it cannot be read."""
+    if not path.is_file():
+        raise GanError(f"{what} {path} does not exist")
+    try:
+        return tomllib.loads(path.read_text(encoding="utf-8"))
+    except (tomllib.TOMLDecodeError, UnicodeDecodeError) as exc:
+        raise GanError(f"{what} {path} is not valid TOML ({exc})") from exc
+
+
 def read_config_file(path: Path) -> dict[str, Any]:
     """The settings of a TOML file, keys normalised to field names."""
-    if not path.is_file():
-        raise GanError(f"config file {path} does not exist")
-    try:
-        raw = tomllib.loads(path.read_text(encoding="utf-8"))
-    except (tomllib.TOMLDecodeError, UnicodeDecodeError) as exc:
-        raise GanError(f"config file {path} is not valid TOML ({exc})") from exc
+    raw = read_toml(path)
     values: dict[str, Any] = {}
     for key, value in raw.items():
         name = key.replace("-", "_")

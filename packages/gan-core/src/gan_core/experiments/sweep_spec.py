@@ -23,6 +23,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from ..config import read_toml
 from ..errors import GanError
 from ..options import OPTION_PREFIXES
 
@@ -145,12 +146,7 @@ def spec_from_file(path: Path) -> tuple[SweepSpec, dict[str, Any]]:
         [[include]]             # extra configurations over base (a baseline), times seeds
         prior = "normal"
     """
-    if not path.is_file():
-        raise GanError(f"sweep file {path} does not exist")
-    try:
-        raw = tomllib.loads(path.read_text(encoding="utf-8"))
-    except (tomllib.TOMLDecodeError, UnicodeDecodeError) as exc:
-        raise GanError(f"sweep file {path} is not valid TOML ({exc})") from exc
+    raw = read_toml(path, "sweep file")
     unknown = sorted(set(raw) - {"sweep", "base", "grid", "random", "include"})
     if unknown:
         raise GanError(f"sweep file {path} has an unknown table [{unknown[0]}]; use [sweep], [base], [grid], [random], [[include]]")
