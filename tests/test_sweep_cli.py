@@ -78,3 +78,12 @@ def test_a_bad_sweep_is_refused_before_anything_starts(tmp_path):
     assert result.exit_code == 2 and "is not a sweep folder" in one_line(result)
     result = run_cli(["sweep", "-s", "prior.std=0.5,1", "--early-stop", "fid", "--out", str(tmp_path / "s")])
     assert result.exit_code == 2 and "add --eval-every N" in one_line(result)
+
+
+def test_without_ray_the_command_says_how_to_install_it(tmp_path, monkeypatch):
+    import sys
+
+    monkeypatch.setitem(sys.modules, "ray", None)  # import ray now fails, as when it is not installed
+    result = run_cli(["sweep", "-s", "prior.std=0.5,1", "--epochs", "1", "--out", str(tmp_path / "s")])
+    assert result.exit_code == 2 and "pip install 'gan-core[sweep]'" in one_line(result)
+    assert not (tmp_path / "s").exists()

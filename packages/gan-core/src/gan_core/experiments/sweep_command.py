@@ -74,18 +74,19 @@ def sweep(
     err.print(f"Sweep {folder}: {len(sweep_plan.trials)} trials ({counts['done']} done, {counts['stopped']} stopped early, "
               f"{counts['partial']} to resume, {counts['new']} to start)")
     try:
-        states = run_sweep(sweep_plan, err)
+        states, failed = run_sweep(sweep_plan, err)
     except KeyboardInterrupt:
-        states = {t.id: sweep_plan.state_of(t) for t in sweep_plan.trials}
-        _finish(sweep_plan, states, folder, no_report)
-        err.print("Interrupted: finished trials are kept; run the same command again to resume the rest.")
-        raise typer.Exit(ExitCode.INTERRUPTED)
+        states, failed = {t.id: sweep_plan.state_of(t) for t in sweep_plan.trials}, set()
     _finish(sweep_plan, states, folder, no_report)
     unfinished = [i for i, s in states.items() if s in ("new", "partial")]
-    if unfinished:
-        err.print(f"{len(unfinished)} trials did not finish (first: {unfinished[0]}); their Ray logs are in "
+    if failed:
+        err.print(f"{len(failed)} trials failed (first: {sorted(failed)[0]}); their errors are under "
                   f"{folder / '.tune'}; run the same command again to retry them.")
         raise typer.Exit(ExitCode.INTERNAL_ERROR)
+    if unfinished:
+        err.print(f"Interrupted with {len(unfinished)} trials unfinished; finished trials are kept: "
+                  "run the same command again to resume the rest.")
+        raise typer.Exit(ExitCode.INTERRUPTED)
 
 
 def _count(sweep_plan: Any) -> dict[str, int]:

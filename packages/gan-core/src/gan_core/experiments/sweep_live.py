@@ -8,6 +8,8 @@ from ray.tune import Callback as TuneCallback
 from rich.live import Live
 from rich.table import Table
 
+from .sweep_run import FINAL
+
 _STYLE = {"running": "yellow", "done": "green", "stopped early": "blue", "error": "red", "pending": "dim"}
 
 
@@ -23,6 +25,7 @@ class LiveTable(TuneCallback):
             self.rows[trial.id] = {"state": {"new": "pending", "partial": "pending"}.get(state, state), "epoch": "", "value": ""}
         self.finished: set[str] = set()
         self.stopped_early: set[str] = set()
+        self.errors: set[str] = set()
         self.live = Live(self.render(), console=console, refresh_per_second=2, transient=False)
 
     def __getstate__(self) -> dict[str, Any]:
@@ -61,7 +64,7 @@ class LiveTable(TuneCallback):
     def on_trial_result(self, iteration: int, trials: list, trial: Any, result: dict, **info: Any) -> None:
         value = result.get(self.metric)
         changes = {"epoch": f"{result.get('epoch', '')}", "value": f"{value:.4g}" if isinstance(value, float) else ""}
-        if result.get("done"):
+        if result.get(FINAL):
             self.finished.add(trial.config["trial"]["id"])
         self._update(trial, **changes)
 
@@ -74,4 +77,5 @@ class LiveTable(TuneCallback):
             self._update(trial, state="stopped early")
 
     def on_trial_error(self, iteration: int, trials: list, trial: Any, **info: Any) -> None:
+        self.errors.add(trial.config["trial"]["id"])
         self._update(trial, state="error")

@@ -24,6 +24,8 @@ from ..runs import RUN_FILE, atomic_write_json
 from .sweep_spec import SweepSpec, Trial, expand, trial_settings, validate
 
 SWEEP_FILE = "sweep.json"
+#: the key of a trial's last report (after its final evaluation); Tune's own results use "done"
+FINAL = "final"
 TRIALS_DIR = "trials"
 #: environment variables a trial needs to see what the command saw (data, cache, plugin switches)
 PASSED_ENV = ("GAN_DATA_DIR", "GAN_NO_DOWNLOAD", "XDG_CACHE_HOME", "GAN_LOAD_PLUGINS", "GAN_DISABLE_PLUGINS",
@@ -116,10 +118,21 @@ def run_trial(tune_config: dict[str, Any]) -> None:
     settings = dict(config["settings"])
 
     class Report(Callback):
-        """Sends each --eval-every evaluation to Tune, so curves and ASHA see it."""
+        """Sends each --eval-every evaluation to Tune, so curves and ASHA see it.
+
+        Sent once the epoch's checkpoint is on disk: ASHA may stop the trial
+        at any report, and a stopped trial should leave a run to look at.
+        """
+
+        pending: dict[str, float] | None = None
 
         def on_eval(self, epoch: int, values: dict[str, float]) -> None:
-            tune.report({**values, "epoch": epoch})
+            self.pending = {**values, "epoch": epoch}
+
+        def on_checkpoint(self, step: int, path: Path) -> None:
+            if self.pending is not None:
+                values, self.pending = self.pending, None
+                tune.report(values)
 
     info = json.loads((path / RUN_FILE).read_text()) if (path / RUN_FILE).is_file() else None
     if info is None:
@@ -128,18 +141,22 @@ def run_trial(tune_config: dict[str, Any]) -> None:
         train(None, resume=path, callbacks=[Report()])  # interrupted: on from its last checkpoint
     info = json.loads((path / RUN_FILE).read_text())
     if info.get("status") == "diverged":
-        tune.report({"done": 1.0, "epoch": float(info["checkpoint"]["epoch"])})
+        tune.report({FINAL: 1.0, "epoch": float(info["checkpoint"]["epoch"])})
         return
     report = evaluate_run(path, Protocol(n=config["final_n"], data_dir=settings.get("data_dir")),
                           resolve_device(settings.get("device", "cpu")))
-    tune.report({**report["metrics"], "epoch": float(info["checkpoint"]["epoch"]), "done": 1.0})
+    tune.report({**report["metrics"], "epoch": float(info["checkpoint"]["epoch"]), FINAL: 1.0})
 
 
 # --------------------------------------------------------------------------- the driver
 
 
-def run_sweep(sweep: SweepPlan, console: Any) -> dict[str, str]:
-    """Run every trial not done yet; the state of each trial afterwards (by id)."""
+def run_sweep(sweep: SweepPlan, console: Any) -> tuple[dict[str, str], set[str]]:
+    """Run every trial not done yet: the state of each trial afterwards (by id), and the ids that failed.
+
+    A trial left unfinished that did not fail was interrupted (Ctrl-C):
+    Ray Tune catches the signal itself and returns.
+    """
     try:
         import ray
         from ray import tune
@@ -151,7 +168,7 @@ def run_sweep(sweep: SweepPlan, console: Any) -> dict[str, str]:
     pending = [t for t in sweep.trials if sweep.state_of(t) in ("new", "partial")]
     states = {t.id: sweep.state_of(t) for t in sweep.trials}
     if not pending:
-        return states
+        return states, set()
     os.environ.setdefault("RAY_AIR_NEW_OUTPUT", "0")  # the legacy reporter honours verbose=0; our table is the display
     os.environ.setdefault("RAY_DEDUP_LOGS", "0")
     started_here = not ray.is_initialized()
@@ -175,7 +192,7 @@ def run_sweep(sweep: SweepPlan, console: Any) -> dict[str, str]:
             ray.shutdown()
     sweep.stopped_early = sorted(set(sweep.stopped_early) | live.stopped_early)
     save_plan(sweep)
-    return {t.id: sweep.state_of(t) for t in sweep.trials}
+    return {t.id: sweep.state_of(t) for t in sweep.trials}, live.errors
 
 
 def _tune_config(sweep: SweepPlan, tune: Any) -> Any:
@@ -185,7 +202,8 @@ def _tune_config(sweep: SweepPlan, tune: Any) -> Any:
 
     mode = "max" if sweep.early_stop in ("precision", "recall", "density", "coverage", "classes") else "min"
     epochs = sweep.spec.base.get("epochs", 1)
-    scheduler = ASHAScheduler(time_attr="epoch", max_t=max(int(epochs), 1), grace_period=1, reduction_factor=2)
+    # max_t one past the last epoch: ASHA ends a trial on reaching max_t, which must not pre-empt its final evaluation
+    scheduler = ASHAScheduler(time_attr="epoch", max_t=max(int(epochs), 1) + 1, grace_period=1, reduction_factor=2)
     return tune.TuneConfig(scheduler=scheduler, metric=sweep.early_stop, mode=mode)
 
 
