@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import json
 import types
 from dataclasses import dataclass
@@ -139,7 +140,8 @@ def test_a_plugin_command_cannot_replace_a_builtin_one():
         cli._register_plugin_commands()
         assert len(cli.app.registered_commands) == before  # all or none: hello-api is not added either
         assert any("command 'train' is already taken" in f.error for f in registry.host.failures)
-        assert "hijacked" not in run_cli(["train", "--help"]).output
+        trains = [c for c in cli.app.registered_commands if (c.name or c.callback.__name__) == "train"]
+        assert len(trains) == 1 and trains[0].callback.__module__ == "gan_core.cli"
 
 
 def test_trace_prints_every_hook_call(monkeypatch, capfd):
@@ -533,3 +535,83 @@ def test_plugin_registered_reuses_an_installed_plugin():
 
     with plugin_registered(gan_gm, name="again") as registry:  # gan-gm is pip-installed: loaded by its entry point
         assert not registry.failures and registry.get("prior", "gm-static").package == "gan-gm"
+
+
+# --------------------------------------------------------------------------- what 0.1 plugins did that must stay valid
+
+
+def test_g_loss_signatures_of_every_era_are_called_right():
+    from gan_core import Batch
+
+    class D(Discriminator):
+        def __init__(self):
+            super().__init__()
+            self.head = nn.Linear(1, 1)
+
+        def features(self, x):
+            return x.flatten(1)[:, :1]
+
+    seen = {}
+
+    class Weighted(Loss):
+        """0.1 style, with an extra defaulted parameter: must not receive the batch as its weight."""
+
+        name = "weighted"
+
+        def d_loss(self, d, real, fake):
+            return d(real.images).mean()
+
+        def g_loss(self, d, fake, weight=1.0):
+            seen["weight"] = weight
+            return weight * d(fake.images).mean()
+
+    class KeywordOnly(Weighted):
+        """Takes the real batch as a keyword-only argument."""
+
+        name = "keyword-only"
+
+        def g_loss(self, d, fake, *, real):
+            seen["real"] = real
+            return d(fake.images).mean()
+
+    real, fake = Batch(torch.zeros(2, 1, 1, 1)), Batch(torch.ones(2, 1, 1, 1))
+    Weighted(None).generator_loss(D(), fake, real)
+    KeywordOnly(None).generator_loss(D(), fake, real)
+    assert seen == {"weight": 1.0, "real": real}
+
+
+@dataclass(frozen=True)
+class ValidOptions:
+    threshold: float = option(float("nan"), "nan means: no threshold")
+    sizes: tuple[int, ...] = dataclasses.field(default_factory=lambda: (1, 2), metadata={"help": "sizes"})
+    k: int | None = option(None, "None: every k", choices=(1, 2, 3))
+
+
+def test_options_that_0_1_accepted_still_register():
+    class Flexible(Constant):
+        """Options of every shape 0.1 allowed."""
+
+        name = "flexible"
+        Options = ValidOptions
+
+    hook_with_kwargs = lambda register, **kwargs: register(Flexible)  # noqa: E731 - pluggy accepts extra kwargs
+    with plugin_registered(plugin(register_priors=hook_with_kwargs), name="gan_flexible") as registry:
+        assert registry.get("prior", "flexible") and not [f for f in registry.failures if f.plugin == "gan_flexible"]
+
+
+def test_a_dataset_with_uint8_labels_still_trains(in_tmp):
+    from gan_core import Dataset
+
+    class SmallLabels(Dataset):
+        """Random images with uint8 labels, as numpy readers often give them."""
+
+        name = "uint8-labels"
+
+        def load(self, request):
+            images = torch.randint(0, 256, (64, 1, 28, 28), dtype=torch.uint8)
+            return ImageData(images, torch.arange(64, dtype=torch.uint8) % 10, 10, "random")
+
+    with plugin_registered(plugin(register_datasets=lambda register: register(SmallLabels))):
+        result = run_cli(["train", "--dataset", "uint8-labels", "--batch-size", "16", "--steps", "2", "--device", "cpu",
+                          "--out", "run"])
+    assert result.exit_code == 0, result.output

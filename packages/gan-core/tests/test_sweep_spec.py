@@ -98,3 +98,29 @@ def test_repeated_values_are_refused():
 def test_bad_axis_text_is_one_sentence():
     with pytest.raises(GanError, match="KEY=V1,V2"):
         parse_axis("prior.k")
+
+
+def test_random_draws_that_print_alike_stay_apart():
+    trials = expand(spec_from_flags({}, ["lr-g=uniform(0.1,0.2)"], seeds=1, samples=50))
+    assert len({t.id for t in trials}) == 50
+    choices = expand(spec_from_flags({}, ["loss=vanilla,hinge", "prior=normal,uniform"], seeds=1, samples=10))
+    assert len(choices) == len({tuple(sorted(t.assignments.items())) for t in choices}) <= 4  # a repeated draw runs once
+
+
+def test_early_stopping_is_configured_from_the_trials_and_the_metric(tmp_path):
+    pytest.importorskip("ray.tune")
+    from ray import tune
+
+    from gan_core.experiments.sweep_run import _tune_config, plan
+
+    spec = spec_from_flags({"eval_every": 1}, ["epochs=2,6", "prior.std=0.5,1"], seeds=1, samples=0)
+    sweep = plan(spec, tmp_path / "s", {"early_stop": "fid"})
+    config = _tune_config(sweep, tune)
+    assert config.mode == "min" and config.metric == "fid"
+    assert config.scheduler._max_t == 7  # one past the longest trial: never before a final evaluation
+    assert _tune_config(plan(spec, tmp_path / "s", {"early_stop": "precision"}), tune).mode == "max"
+    with pytest.raises(GanError, match="--early-stop fdi is not a metric"):
+        plan(spec, tmp_path / "s", {"early_stop": "fdi"})
+    steps = spec_from_flags({"eval_every": 1, "steps": 100}, ["prior.std=0.5,1"], seeds=1, samples=0)
+    with pytest.raises(GanError, match="give every trial --epochs, not --steps"):
+        plan(steps, tmp_path / "s", {"early_stop": "fid"})

@@ -22,6 +22,9 @@ PLUGIN_API_VERSION = "1.0"
 #: the module attribute a plugin sets to the versions it supports (a PEP 440 specifier)
 API_ATTRIBUTE = "GAN_PLUGIN_API"
 
+#: the range assumed for a plugin that declares none: it was written for API 1 (or gan-core 0.1)
+DEFAULT_RANGE = ">=1.0,<2"
+
 
 def supports(specifier: str, version: str = PLUGIN_API_VERSION) -> bool:
     """Whether a plugin declaring ``specifier`` (e.g. ``">=1.0,<2"``) fits ``version``.

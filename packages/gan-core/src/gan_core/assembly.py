@@ -91,7 +91,11 @@ def instantiate(chosen: dict[str, Chosen], latent_dim: int | None) -> Parts:
 
 def load_data(dataset: Dataset, data_dir: str | None, split: str = "train") -> ImageData:
     request = DataRequest(split=split, data_dir=Path(data_dir) if data_dir else None)  # type: ignore[arg-type]
-    data = checked_data(dataset, dataset.load(request))
+    data = dataset.load(request)
+    labels = getattr(data, "labels", None)
+    if isinstance(labels, torch.Tensor) and labels.dtype != torch.int64 and not labels.is_floating_point():
+        data.labels = labels.long()  # uint8 labels read with numpy are common; the contract is int64
+    data = checked_data(dataset, data)
     if len(data) == 0:
         raise GanError(f"dataset '{dataset.name}' yielded no images")
     return data

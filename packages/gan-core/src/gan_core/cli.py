@@ -434,9 +434,10 @@ class _PluginApp:
     is refused.
     """
 
-    def __init__(self, typer_app: typer.Typer, taken: set[str]) -> None:
+    def __init__(self, typer_app: typer.Typer, taken: set[str], plugin: str = "") -> None:
         self._app = typer_app
         self._taken = taken
+        self._plugin = plugin
         self.staged: list[tuple[str, tuple[Any, ...], dict[str, Any], Callable[..., Any]]] = []
 
     def command(self, *args: Any, **kwargs: Any) -> Callable[[Callable[..., Any]], Callable[..., Any]]:
@@ -451,11 +452,26 @@ class _PluginApp:
 
     def add_to_app(self) -> None:
         for name, args, kwargs, func in self.staged:
-            self._app.command(*args, **kwargs)(user_errors(func))
+            self._app.command(*args, **kwargs)(user_errors(_unless_refused(self._plugin, func)))
             self._taken.add(name)
 
     def __getattr__(self, name: str) -> Any:
         return getattr(self._app, name)
+
+
+def _unless_refused(plugin: str, func: Callable[..., Any]) -> Callable[..., Any]:
+    """The command, refused with the reason when its plugin's components were refused (all or none)."""
+
+    @functools.wraps(func)
+    def guarded(*args: Any, **kwargs: Any) -> Any:
+        from .registry import get_registry
+
+        failure = next((f for f in get_registry().failures if f.plugin == plugin), None)
+        if failure is not None:
+            raise GanError(f"this command comes from plugin '{plugin}' ({failure.package}), which was not loaded: {failure.error}")
+        return func(*args, **kwargs)
+
+    return guarded
 
 
 def _command_names() -> set[str]:
@@ -470,7 +486,7 @@ def _register_plugin_commands() -> None:
     host = get_host()
     taken = _command_names()
     for plugin_name in host.implementers("register_commands"):
-        staging = _PluginApp(app, taken)
+        staging = _PluginApp(app, taken, plugin_name)
         try:
             host.call("register_commands", plugin_name, app=staging)
         except Exception as exc:

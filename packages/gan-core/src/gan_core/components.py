@@ -314,9 +314,10 @@ class Loss(Component):
         """Scalar to minimise w.r.t. G's (and the prior's) parameters.
 
         ``real`` is the last real batch D saw in this step (relativistic
-        losses compare against it). An implementation may leave ``real`` out
-        of its signature, ``g_loss(self, d, fake)``, as plugins written for
-        gan-core 0.1 do; the core then does not pass it.
+        losses compare against it). The core passes it by keyword, to an
+        implementation that has a parameter named ``real`` (or ``**kwargs``);
+        one written for gan-core 0.1, ``g_loss(self, d, fake)``, is called
+        without it.
         """
         raise NotImplementedError
 
@@ -326,8 +327,8 @@ class Loss(Component):
         The core always passes the real batch; a wrapper passes on what it was given.
         """
         if _takes_real(type(self).g_loss):
-            return self.g_loss(d, fake, real)
-        return self.g_loss(d, fake)  # type: ignore[call-arg]  # API 1.0's two-argument form
+            return self.g_loss(d, fake, real=real)
+        return self.g_loss(d, fake)  # type: ignore[call-arg]  # gan-core 0.1's two-argument form
 
     def after_d_step(self, d: Discriminator) -> None:
         """Called after every optimiser step of D (weight clipping goes here)."""
@@ -505,10 +506,16 @@ COMPONENT_BASES: dict[str, type[Component]] = {
 
 @functools.lru_cache(maxsize=None)
 def _takes_real(g_loss: Callable[..., Any]) -> bool:
-    """Whether a ``g_loss`` implementation accepts the real batch (API 1.0 ones may not)."""
+    """Whether a ``g_loss`` implementation takes the real batch by keyword (0.1-era ones do not).
+
+    Only the name counts: a 0.1 loss with an extra defaulted parameter
+    (``g_loss(self, d, fake, weight=1.0)``) must not receive a batch as its weight.
+    """
     try:
         params = inspect.signature(g_loss).parameters
     except (TypeError, ValueError):
-        return True
-    positional = [p for p in params.values() if p.kind in (p.POSITIONAL_ONLY, p.POSITIONAL_OR_KEYWORD)]
-    return "real" in params or len(positional) >= 4 or any(p.kind is p.VAR_POSITIONAL for p in params.values())
+        return False
+    real = params.get("real")
+    if real is not None:
+        return real.kind is not real.POSITIONAL_ONLY
+    return any(p.kind is p.VAR_KEYWORD for p in params.values())

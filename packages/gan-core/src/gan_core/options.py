@@ -86,15 +86,19 @@ def check_options_class(options_cls: type, owner: str) -> None:
                 f"{what} has type {hints[f.name]!r}, which options cannot hold; use int, float, bool, str, "
                 "a Literal, X | None or a tuple of those"
             )
-        if f.default is dataclasses.MISSING:
+        if f.default is not dataclasses.MISSING:
+            default = f.default
+        elif f.default_factory is not dataclasses.MISSING:  # type: ignore[misc]
+            default = f.default_factory()  # type: ignore[misc]
+        else:
             raise TypeError(f"{what} has no default; declare it with option(default, help)")
         try:
-            value = coerce(f.default, hints[f.name], what)
+            value = coerce(default, hints[f.name], what)
             _check_bounds(value, f.metadata, what)
         except GanError as exc:
             raise TypeError(f"the default of {exc.message}") from exc
-        if value != f.default:
-            raise TypeError(f"{what}: the default {f.default!r} is not of the declared type")
+        if value != default and not (value != value and default != default):  # nan is its own type's default
+            raise TypeError(f"{what}: the default {default!r} is not of the declared type")
     try:
         options_cls()
     except Exception as exc:
@@ -267,5 +271,5 @@ def _check_bounds(value: Any, meta: Mapping[str, Any], what: str) -> None:
                 raise GanError(f"{what} must be at least {meta['min']}, not {v}")
             if meta.get("max") is not None and v > meta["max"]:
                 raise GanError(f"{what} must be at most {meta['max']}, not {v}")
-    if meta.get("choices") and value not in meta["choices"]:
+    if meta.get("choices") and value is not None and value not in meta["choices"]:
         raise GanError(f"{what} must be one of {', '.join(map(str, meta['choices']))}, not '{value}'")

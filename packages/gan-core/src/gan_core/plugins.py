@@ -35,7 +35,7 @@ from typing import Any
 import pluggy
 
 from . import hookspecs
-from .api_version import API_ATTRIBUTE, PLUGIN_API_VERSION, supports
+from .api_version import API_ATTRIBUTE, DEFAULT_RANGE, PLUGIN_API_VERSION, supports
 
 hookimpl = pluggy.HookimplMarker("gan")
 
@@ -129,8 +129,8 @@ class PluginHost:
 
     def problem_with(self, plugin: object) -> str | None:
         """Why ``plugin`` cannot be loaded (unknown hooks, wrong arguments, API range), or None."""
-        declared = getattr(plugin, API_ATTRIBUTE, None)
-        if declared is not None:
+        declared = getattr(plugin, API_ATTRIBUTE, None) or DEFAULT_RANGE
+        if declared:
             try:
                 fits = supports(str(declared))
             except ValueError as exc:
@@ -157,7 +157,8 @@ class PluginHost:
                 given = list(inspect.signature(getattr(plugin, attr)).parameters)
             except (TypeError, ValueError):
                 continue
-            unknown = [p for p in given if p not in expected]
+            kinds = {p.name: p.kind for p in inspect.signature(getattr(plugin, attr)).parameters.values()}
+            unknown = [p for p in given if p not in expected and kinds[p] is not inspect.Parameter.VAR_KEYWORD]
             if unknown:
                 return (
                     f"its hook {attr}({', '.join(given)}) takes {', '.join(map(repr, unknown))}, but gan passes "
@@ -185,6 +186,10 @@ class PluginHost:
             if _selected(ep.name, dist, "GAN_DISABLE_PLUGINS") or (only and not _selected(ep.name, dist, "GAN_LOAD_PLUGINS")):
                 continue
             if self.pm.get_plugin(ep.name) is not None:
+                other = self.origins.get(ep.name)
+                if other is not None and other.package != dist:
+                    self.failures.append(PluginFailure(ep.name, dist, f"its entry-point name '{ep.name}' is already "
+                                                       f"used by {other.package}; one of the two must rename it"))
                 continue
             try:
                 plugin = ep.load()

@@ -69,8 +69,10 @@ class Registry:
         self._networks: dict[str, FeatureNetworkEntry] = {}
         #: (kind, name) -> the failure of the plugin that tried to register it
         self._refused: dict[tuple[str, str], PluginFailure] = {}
+        failed = {f.plugin for f in host.failures}  # e.g. its commands failed: all or none
         for plugin_name in host.plugin_names():
-            self._collect(plugin_name)
+            if plugin_name not in failed:
+                self._collect(plugin_name)
 
     # ------------------------------------------------------------------ loading
 

@@ -168,11 +168,12 @@ class TrainingSession:
         if init_from:
             read_run(init_from)
 
+        sampler = construct(chosen["sampler"])  # before seeding: a sampler's own layers must not shift G and D's init
         torch.manual_seed(config.seed)  # components may draw at construction (a mixture's fixed means)
         parts = instantiate(chosen, config.latent_dim)
         data = load_data(parts.dataset, config.data_dir)  # type: ignore[arg-type]
         check_combination(Combination(parts.prior, parts.loss, parts.architecture, parts.dataset, data))  # type: ignore[arg-type]
-        self.sampler = construct(chosen["sampler"])  # checked now, fitted after training
+        self.sampler = sampler  # checked now, fitted after training
         check_requirements(self.sampler, provided_by([parts.prior, parts.loss, parts.architecture, parts.dataset],
                                                      data.labels is not None), "this combination")  # type: ignore[list-item]
         optim = resolve_optim(config, parts.loss.defaults())

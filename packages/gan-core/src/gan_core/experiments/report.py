@@ -72,7 +72,7 @@ def report(
     Console().print(f"Wrote {index}: {len(records)} runs; open it in a browser")
 
 
-def write_report(records: list[RunRecord], out: Path, inputs: list[str] | None = None) -> Path:
+def write_report(records: list[RunRecord], out: Path, inputs: list[str] | None = None, metric: str | None = None) -> Path:
     """Write the report of ``records`` to ``out`` (replacing an earlier report there) and return its index.html.
 
     Built in a hidden folder beside ``out`` and renamed into place, so ``out``
@@ -83,7 +83,7 @@ def write_report(records: list[RunRecord], out: Path, inputs: list[str] | None =
     out.parent.mkdir(parents=True, exist_ok=True)
     staging = Path(tempfile.mkdtemp(prefix=f".{out.name}.", suffix=".partial", dir=out.parent))
     try:
-        build_report(records, staging, inputs if inputs is not None else [str(r.path) for r in records])
+        build_report(records, staging, inputs if inputs is not None else [str(r.path) for r in records], metric)
         publish(staging, out)
     except BaseException:
         shutil.rmtree(staging, ignore_errors=True)
@@ -125,11 +125,12 @@ def publish(staging: Path, out: Path) -> None:
         shutil.rmtree(old, ignore_errors=True)
 
 
-def build_report(records: list[RunRecord], folder: Path, inputs: list[str] | None = None) -> Built:
+def build_report(records: list[RunRecord], folder: Path, inputs: list[str] | None = None,
+                 metric: str | None = None) -> Built:
     """Write index.html, report.json and every figure for ``records`` into ``folder``."""
     rows = compare_rows(records)
     directions = directions_of(records)
-    metric = pick_metric(rows, None)
+    metric = pick_metric(rows, metric)
     rows = sort_rows(rows, metric, directions)
     columns = setting_columns(rows)
     numbered = len(rows) > 1

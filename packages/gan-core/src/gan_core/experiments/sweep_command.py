@@ -19,6 +19,7 @@ def sweep(
     config: Annotated[Optional[Path], typer.Option(help="A sweep TOML file ([sweep], [base], [grid], [random], [[include]]; see docs/experiments.md).")] = None,
     seeds: Annotated[Optional[int], typer.Option(min=1, help="Seeds per configuration (0..N-1). [default: 1]")] = None,
     samples: Annotated[Optional[int], typer.Option(min=0, help="Random search: draws from the -s values and ranges. [default: 0, grid]")] = None,
+    search_seed: Annotated[Optional[int], typer.Option(help="Seed of the random search's draws (not of the trials). [default: 0]")] = None,
     prior: Annotated[Optional[str], typer.Option(help="Base prior of every trial.")] = None,
     loss: Annotated[Optional[str], typer.Option(help="Base loss.")] = None,
     arch: Annotated[Optional[str], typer.Option(help="Base architecture.")] = None,
@@ -62,6 +63,8 @@ def sweep(
         if not axis:
             raise GanError("nothing to sweep: add -s KEY=V1,V2 (e.g. -s prior.k=5,10) or --config sweep.toml")
         spec, settings = spec_from_flags(flags, axis, seeds or 1, samples or 0), {}
+    if search_seed is not None:
+        spec.search_seed = search_seed
     for kind, table in options.items():
         spec.base.setdefault("options", {}).setdefault(kind, {}).update(table)
     cli_settings = {"metric": metric, "early_stop": early_stop, "trial_cpus": trial_cpus, "trial_gpus": trial_gpus,
@@ -101,13 +104,16 @@ def _finish(sweep_plan: Any, states: dict[str, str], folder: Path, no_report: bo
     done = [sweep_plan.run_dir(t) for t in sweep_plan.trials if states.get(t.id) == "done"]
     if not done:
         return
-    from .compare import compare_rows, render_table
+    from .compare import compare_rows, directions_of, pick_metric, render_table, sort_rows
     from .runindex import find_runs
 
     records = find_runs(done)
-    stdout.print(render_table(compare_rows(records), sweep_plan.metric))
+    directions = directions_of(records)
+    rows = compare_rows(records)
+    metric = pick_metric(rows, sweep_plan.metric)
+    stdout.print(render_table(sort_rows(rows, metric, directions), metric, directions=directions))
     if not no_report:
         from .report import write_report
 
-        index = write_report(records, folder / "report")
+        index = write_report(records, folder / "report", metric=metric)
         stdout.print(f"Report: {index}")

@@ -8,16 +8,15 @@ from ray.tune import Callback as TuneCallback
 from rich.live import Live
 from rich.table import Table
 
-from .sweep_run import FINAL
-
 _STYLE = {"running": "yellow", "done": "green", "stopped early": "blue", "error": "red", "pending": "dim"}
 
 
 class LiveTable(TuneCallback):
     """One row per trial: state, last epoch reported and the sweep's metric, redrawn as Tune reports."""
 
-    def __init__(self, sweep: Any, console: Any) -> None:
+    def __init__(self, sweep: Any, console: Any, final_key: str) -> None:
         self.sweep = sweep
+        self.final_key = final_key  # what a trial's last report (after its final evaluation) carries
         self.metric = sweep.early_stop or sweep.metric
         self.rows: dict[str, dict[str, str]] = {}
         for trial in sweep.trials:
@@ -64,7 +63,7 @@ class LiveTable(TuneCallback):
     def on_trial_result(self, iteration: int, trials: list, trial: Any, result: dict, **info: Any) -> None:
         value = result.get(self.metric)
         changes = {"epoch": f"{result.get('epoch', '')}", "value": f"{value:.4g}" if isinstance(value, float) else ""}
-        if result.get(FINAL):
+        if result.get(self.final_key):
             self.finished.add(trial.config["trial"]["id"])
         self._update(trial, **changes)
 

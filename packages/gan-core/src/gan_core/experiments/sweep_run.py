@@ -15,6 +15,8 @@ from __future__ import annotations
 import json
 import math
 import os
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -73,8 +75,8 @@ def plan(spec: SweepSpec, out: Path, settings: dict[str, Any]) -> SweepPlan:
         raise GanError(f"unknown sweep setting '{unknown[0]}'; the [sweep] table takes seeds, samples, search_seed, "
                        + ", ".join(sorted(known - {"name"})))
     sweep = SweepPlan(out.resolve(), spec, trials, **{k: v for k, v in settings.items() if k != "name" and v is not None})
-    if sweep.early_stop and not spec.base.get("eval_every", spec.base.get("eval-every")):
-        raise GanError("--early-stop compares trials during training: add --eval-every N (epochs between evaluations)")
+    if sweep.early_stop:
+        check_early_stop(sweep)
     if sweep.trial_cpus <= 0 or sweep.trial_gpus < 0:
         raise GanError("--trial-cpus must be above 0 and --trial-gpus 0 or more")
     record = out / SWEEP_FILE
@@ -89,6 +91,39 @@ def plan(spec: SweepSpec, out: Path, settings: dict[str, Any]) -> SweepPlan:
     elif out.exists() and any(out.iterdir()):
         raise GanError(f"{out} exists and is not a sweep folder; choose another --out")
     return sweep
+
+
+def metric_direction(name: str) -> str:
+    """``min`` or ``max``: how ASHA should read metric ``name`` (an installed metric's headline value)."""
+    from ..registry import get_registry
+    from ..assembly import choose, construct
+
+    registry = get_registry()
+    for entry in registry.all("metric"):
+        metric = construct(choose(registry, "metric", entry.name, None))
+        if metric.headline == name:  # type: ignore[attr-defined]
+            return "max" if metric.higher_is_better else "min"
+    headlines = sorted(construct(choose(registry, "metric", e.name, None)).headline for e in registry.all("metric"))  # type: ignore[attr-defined]
+    raise GanError(f"--early-stop {name} is not a metric; use one of {', '.join(headlines)}")
+
+
+def max_epochs(sweep: SweepPlan) -> int:
+    """The longest trial in epochs; refused when a trial counts its budget in steps (ASHA's clock is epochs)."""
+    longest = 0
+    for trial in sweep.trials:
+        settings = trial_settings(sweep.spec.base, trial.assignments)
+        if settings.get("steps"):
+            raise GanError("--early-stop measures trials in epochs: give every trial --epochs, not --steps")
+        longest = max(longest, int(settings.get("epochs", 1)))
+    return longest
+
+
+def check_early_stop(sweep: SweepPlan) -> None:
+    for trial in sweep.trials:
+        if not trial_settings(sweep.spec.base, trial.assignments).get("eval_every"):
+            raise GanError("--early-stop compares trials during training: add --eval-every N (epochs between evaluations)")
+    metric_direction(str(sweep.early_stop))
+    max_epochs(sweep)
 
 
 def save_plan(sweep: SweepPlan) -> None:
@@ -141,9 +176,13 @@ def run_trial(tune_config: dict[str, Any]) -> None:
         train(None, resume=path, callbacks=[Report()])  # interrupted: on from its last checkpoint
     info = json.loads((path / RUN_FILE).read_text())
     if info.get("status") == "diverged":
-        tune.report({FINAL: 1.0, "epoch": float(info["checkpoint"]["epoch"])})
+        # ASHA needs its metric in every report: a diverged trial has no value for it
+        nan = {config["early_stop"]: float("nan")} if config.get("early_stop") else {}
+        tune.report({**nan, FINAL: 1.0, "epoch": float(info["checkpoint"]["epoch"])})
         return
-    report = evaluate_run(path, Protocol(n=config["final_n"], data_dir=settings.get("data_dir")),
+    protocol = Protocol(n=config["final_n"], data_dir=settings.get("data_dir"),
+                        metric_options=dict(settings.get("options", {}).get("metric", {})))
+    report = evaluate_run(path, protocol,
                           resolve_device(settings.get("device", "cpu")))
     tune.report({**report["metrics"], "epoch": float(info["checkpoint"]["epoch"]), FINAL: 1.0})
 
@@ -164,6 +203,28 @@ def run_sweep(sweep: SweepPlan, console: Any) -> tuple[dict[str, str], set[str]]
         raise GanError("gan sweep runs on Ray Tune, which is not installed: pip install 'gan-core[sweep]'") from exc
     from .sweep_live import LiveTable
 
+    with sweep_lock(sweep.out):
+        return _run_locked(sweep, console, ray, tune, LiveTable)
+
+
+@contextmanager
+def sweep_lock(out: Path) -> Iterator[None]:
+    """One ``gan sweep`` per folder: a second one would train the same trials into the same runs."""
+    import fcntl
+
+    out.mkdir(parents=True, exist_ok=True)
+    with open(out / ".lock", "w") as handle:
+        try:
+            fcntl.flock(handle, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except BlockingIOError as exc:
+            raise GanError(f"another gan sweep is running in {out}; wait for it to finish or stop it first") from exc
+        try:
+            yield
+        finally:
+            fcntl.flock(handle, fcntl.LOCK_UN)
+
+
+def _run_locked(sweep: SweepPlan, console: Any, ray: Any, tune: Any, LiveTable: Any) -> tuple[dict[str, str], set[str]]:  # noqa: N803
     save_plan(sweep)
     pending = [t for t in sweep.trials if sweep.state_of(t) in ("new", "partial")]
     states = {t.id: sweep.state_of(t) for t in sweep.trials}
@@ -176,7 +237,7 @@ def run_sweep(sweep: SweepPlan, console: Any) -> tuple[dict[str, str], set[str]]
         env = {k: os.environ[k] for k in PASSED_ENV if k in os.environ}
         ray.init(address=sweep.address, include_dashboard=False, log_to_driver=False, logging_level="ERROR",
                  configure_logging=True, runtime_env={"env_vars": env})
-    live = LiveTable(sweep, console)
+    live = LiveTable(sweep, console, FINAL)
     try:
         tuner = tune.Tuner(
             tune.with_resources(run_trial, {"cpu": sweep.trial_cpus, "gpu": sweep.trial_gpus}),
@@ -200,11 +261,9 @@ def _tune_config(sweep: SweepPlan, tune: Any) -> Any:
         return tune.TuneConfig()
     from ray.tune.schedulers import ASHAScheduler
 
-    mode = "max" if sweep.early_stop in ("precision", "recall", "density", "coverage", "classes") else "min"
-    epochs = sweep.spec.base.get("epochs", 1)
-    # max_t one past the last epoch: ASHA ends a trial on reaching max_t, which must not pre-empt its final evaluation
-    scheduler = ASHAScheduler(time_attr="epoch", max_t=max(int(epochs), 1) + 1, grace_period=1, reduction_factor=2)
-    return tune.TuneConfig(scheduler=scheduler, metric=sweep.early_stop, mode=mode)
+    # max_t one past the longest trial: ASHA ends a trial on reaching max_t, which must not pre-empt its final evaluation
+    scheduler = ASHAScheduler(time_attr="epoch", max_t=max_epochs(sweep) + 1, grace_period=1, reduction_factor=2)
+    return tune.TuneConfig(scheduler=scheduler, metric=sweep.early_stop, mode=metric_direction(str(sweep.early_stop)))
 
 
 def trial_config(sweep: SweepPlan, trial: Trial) -> dict[str, Any]:
@@ -212,4 +271,5 @@ def trial_config(sweep: SweepPlan, trial: Trial) -> dict[str, Any]:
     settings = trial_settings(sweep.spec.base, trial.assignments)
     settings.setdefault("device", "cuda" if sweep.trial_gpus > 0 else "cpu")
     return {"id": trial.id, "run": str(sweep.run_dir(trial)), "settings": settings, "final_n": sweep.final_n,
+            "early_stop": sweep.early_stop,
             "threads": max(1, math.floor(sweep.trial_cpus))}

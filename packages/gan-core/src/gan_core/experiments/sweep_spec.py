@@ -68,16 +68,28 @@ class SweepSpec:
 
 @dataclass(frozen=True)
 class Trial:
-    """One run of the sweep: its assignments over the base, and a folder name derived from them."""
+    """One run of the sweep: its assignments over the base, and a folder name derived from them.
+
+    The name is the assignments, readable, with a digest of their exact
+    values appended when needed to tell two trials apart (random draws that
+    print alike) or to keep it short.
+    """
 
     assignments: dict[str, Any]
+    exact: bool = False  # append the digest even when the readable name is short
+
+    @property
+    def readable(self) -> str:
+        parts = [f"{k}={_short(v)}" for k, v in self.assignments.items()]
+        return re.sub(r"[^A-Za-z0-9.=,_-]+", "_", ",".join(parts)) or "base"
 
     @property
     def id(self) -> str:
-        parts = [f"{k}={_short(v)}" for k, v in self.assignments.items()]
-        readable = re.sub(r"[^A-Za-z0-9.=,_-]+", "_", ",".join(parts)) or "base"
         digest = hashlib.sha1(json.dumps(self.assignments, sort_keys=True).encode()).hexdigest()[:6]
-        return readable if len(readable) <= 80 else f"{readable[:70]}-{digest}"
+        readable = self.readable
+        if len(readable) > 80:
+            return f"{readable[:70]}-{digest}"
+        return f"{readable}-{digest}" if self.exact else readable
 
 
 def _short(value: Any) -> str:
@@ -193,13 +205,19 @@ def expand(spec: SweepSpec) -> list[Trial]:
                     draw[key] = space.draw(rng) if isinstance(space, Range) else rng.choice(space)
                 drawn.append(draw)
         configurations = drawn
+    if spec.samples:  # a random search may draw one configuration twice: run it once
+        unique: list[dict[str, Any]] = []
+        for c in configurations:
+            if c not in unique:
+                unique.append(c)
+        configurations = unique
     configurations += [dict(i) for i in spec.include]
-    trials = [Trial({**c, "seed": seed}) for c in configurations for seed in spec.seeds]
-    ids = [t.id for t in trials]
-    duplicated = sorted({i for i in ids if ids.count(i) > 1})
-    if duplicated:
-        raise GanError(f"the sweep has two trials with the same settings ({duplicated[0]}); remove the repeated values")
-    return trials
+    assignments = [{**c, "seed": seed} for c in configurations for seed in spec.seeds]
+    for i, a in enumerate(assignments):
+        if a in assignments[:i]:
+            raise GanError(f"the sweep has two trials with the same settings ({Trial(a).readable}); remove the repeated values")
+    names = [Trial(a).readable for a in assignments]
+    return [Trial(a, exact=names.count(Trial(a).readable) > 1) for a in assignments]
 
 
 #: settings that name a component: changing one drops the base's options for that kind
