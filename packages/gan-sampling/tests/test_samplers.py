@@ -61,7 +61,31 @@ def test_mh_sampler_moves_towards_what_d_calls_real(seeded):
     sampler = MetropolisHastings(MHOptions(chain_length=10, calibration=500))
     sampler.fit(model, pixels(torch.full((500,), 0.9)))
     result = sampler.sample(model, 500)
-    assert result.images.mean() > 0.8 and result.proposals == 500 * 11
+    assert result.images.mean() > 0.8 and result.proposals == 500 * 10
+
+
+def toy_chains(length: int, start: torch.Tensor | None) -> torch.Tensor:
+    """Proposals N(0, 1), target N(2, 1), exact log ratio 2x - 2: the final states of 4000 chains."""
+    torch.manual_seed(0)
+    states, _, _ = independence_chains(lambda n: (torch.randn(n, 1), None), lambda x: 2 * x[:, 0] - 2, 4000, length, start)
+    return states[:, 0]
+
+
+def test_mh_reaches_the_target_with_the_reference_procedure():
+    """The published effect: 640 proposals from a real start recover the target; 20 from a fake one do not."""
+    real_start = 2 * (torch.randn(4000) + 2) - 2  # log ratios of real samples, x ~ N(2, 1)
+    reference = toy_chains(640, real_start)
+    assert abs(float(reference.mean()) - 2.0) < 0.06 and abs(float(reference.std()) - 1.0) < 0.06
+    assert scipy.stats.kstest(reference.numpy(), "norm", args=(2.0, 1.0)).pvalue > 0.01
+    short = toy_chains(20, None)
+    assert 1.4 < float(short.mean()) < 1.65  # stays near G: what MH with 20 fake-started steps gave
+
+
+def test_mh_restarts_a_chain_stuck_on_its_real_start():
+    """A real start no proposal can beat: every chain restarts from its first proposal, none returns nothing."""
+    stuck = torch.full((4000,), 1e9)
+    states = toy_chains(50, stuck)
+    assert abs(float(states.mean()) - toy_chains(50, None).mean()) < 0.1  # the restart chains, fake-started
 
 
 def fit_toy_latent_rs(seed: int):
