@@ -101,6 +101,28 @@ def load_data(dataset: Dataset, data_dir: str | None, split: str = "train") -> I
     return data
 
 
+def split_holdout(data: ImageData, fraction: float, seed: int) -> tuple[ImageData, ImageData | None]:
+    """(the images D trains on, the hold-out slice D never sees), the same for a given seed and fraction.
+
+    The slice is drawn with a generator of its own, so it does not depend on
+    (or disturb) the training RNG: a resumed run and a sampler refitted later
+    find exactly the same images.
+    """
+    if not fraction:
+        return data, None
+    count = int(round(len(data) * fraction))
+    if count < 1 or count >= len(data):
+        raise GanError(f"--holdout {fraction} keeps {count} of {len(data)} images; use a share between 0 and 1 that leaves both sides some")
+    order = torch.randperm(len(data), generator=torch.Generator().manual_seed(seed + 7919))
+    order = order.to(data.images.device)
+
+    def pick(index: torch.Tensor) -> ImageData:
+        labels = None if data.labels is None else data.labels[index]
+        return ImageData(data.images[index], labels, data.num_classes, data.source)
+
+    return pick(order[count:]), pick(order[:count])
+
+
 def provided_by(parts: list[Component], has_labels: bool) -> set[str]:
     """The capabilities a set of parts offers (labelled data provides ``labels``)."""
     provided = {LABELS} if has_labels else set()

@@ -108,6 +108,7 @@ def train(
     eval_n: Annotated[Optional[int], typer.Option(help="Images per evaluation during training. [default: 10000]")] = None,
     keep_best: Annotated[Optional[str], typer.Option(help="Keep the best checkpoint by this metric (e.g. fid) in RUN/best.")] = None,
     perceptual: Annotated[Optional[float], typer.Option(help="Add BETA x a perceptual feature-matching loss to G's loss (any loss). [default: 0, off]")] = None,
+    holdout: Annotated[Optional[float], typer.Option(help="Keep this share of the training images away from D, for calibrating samplers. [default: what --sampler asks for, 0.1 for drs and mh, else 0]")] = None,
     data_dir: Annotated[Optional[Path], typer.Option(help="Folder holding the dataset files (searched first).")] = None,
     out: Annotated[Optional[Path], typer.Option(help="Run directory to create. [default: runs/PRIOR-LOSS]")] = None,
     config: Annotated[Optional[Path], typer.Option(help="TOML file of settings; flags given here win.")] = None,
@@ -125,7 +126,7 @@ def train(
         prior=prior, loss=loss, arch=arch, dataset=dataset, sampler=sampler, epochs=epochs, steps=steps,
         batch_size=batch_size, latent_dim=latent_dim, optimizer=optimizer, lr_g=lr_g, lr_d=lr_d, betas=betas,
         d_steps=d_steps, seed=seed, device=device, log_every=log_every, checkpoint_every=checkpoint_every,
-        eval_every=eval_every, eval_n=eval_n, keep_best=keep_best, perceptual=perceptual,
+        eval_every=eval_every, eval_n=eval_n, keep_best=keep_best, perceptual=perceptual, holdout=holdout,
         data_dir=str(data_dir) if data_dir else None, out=str(out) if out else None,
         options=parse_assignments(option or []) or None,
     )

@@ -389,13 +389,20 @@ class Sampler(Component, nn.Module):
     #: whether :meth:`fit` must run once on a trained model before sampling; read on the
     #: instance, so a sampler may decide from its options (set it in ``__init__``)
     needs_fit: bool = False
+    #: share of the training images to keep away from D when this is the run's ``--sampler``,
+    #: so that :meth:`fit` calibrates on images D never saw (0: fit on the training images)
+    holdout: float = 0.0
 
     def __init__(self, options: Any) -> None:
         nn.Module.__init__(self)
         self.options = options
 
     def fit(self, model: TrainedModel, data: ImageData, progress: Progress | None = None) -> None:
-        """Learn what sampling needs from the model and real data (default: nothing)."""
+        """Learn what sampling needs from the model and real data (default: nothing).
+
+        ``data`` is the run's hold-out slice (images D never trained on) when the
+        run kept one, else its training images; never the evaluation reference.
+        """
 
     def sample(
         self,

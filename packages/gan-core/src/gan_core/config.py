@@ -49,6 +49,8 @@ class TrainConfig:
     eval_n: int = 10_000
     keep_best: str | None = None
     perceptual: float = 0.0  # beta_p of the perceptual regulariser added to G's loss (0: off)
+    #: share of the training images kept away from D, for calibrating samplers (None: what --sampler asks for)
+    holdout: float | None = None
     data_dir: str | None = None
     out: str | None = None
 
@@ -60,7 +62,7 @@ class TrainConfig:
 
 
 _POSITIVE = {"epochs", "steps", "batch_size", "latent_dim", "d_steps", "log_every", "eval_n"}
-_NON_NEGATIVE = {"perceptual"}
+_NON_NEGATIVE = {"perceptual", "holdout"}
 
 
 def read_toml(path: Path, what: str = "config file") -> dict[str, Any]:

@@ -31,6 +31,7 @@ from .assembly import (
     load_data,
     network_spec,
     provided_by,
+    split_holdout,
 )
 from .checks import checked_sample
 from .components import ImageData, Sampler, TrainedModel
@@ -70,6 +71,15 @@ class LoadedRun:
         record = self.info["components"]["dataset"]
         dataset = construct(choose(get_registry(), "dataset", record["name"], record["options"]))
         return load_data(dataset, data_dir or self.info["train"].get("data_dir"), split)  # type: ignore[arg-type]
+
+    def fitting_data(self, data_dir: str | None = None) -> tuple[ImageData, str]:
+        """What a sampler fits on, and a note saying which: the hold-out slice if the run kept one."""
+        data = self.load_data("train", data_dir)
+        train = self.info["train"]
+        _, held = split_holdout(data, float(train.get("holdout") or 0.0), int(train.get("seed", 0)))
+        if held is not None:
+            return held, f"{len(held)} held-out training images D never saw"
+        return data, "the training images D trained on (the run kept no hold-out slice: train with --holdout 0.1)"
 
     def provided(self) -> set[str]:
         """Capabilities of the run's parts, for checking a sampler's ``requires``."""
@@ -125,11 +135,13 @@ def prepare_sampler(
     if fitted is not None and fitted["options"] == options_to_dict(chosen.options):
         load_module_state(sampler, prefix, run.weights, run.path)
         return sampler
-    data = run.load_data("train", data_dir).to(run.model.device)
+    data, which = run.fitting_data(data_dir)
+    data = data.to(run.model.device)
+    console.print(f"Fitting sampler '{name}' on {which}")
     # Seeded from the run's training seed: the same run and options always give the same fitted state.
     with Progress(console=console, transient=True) as progress, seeded(info["train"].get("seed", 0), run.model.device):
         sampler.fit(run.model, data, progress)
-    save_sampler(run, sampler, prefix, chosen.record())
+    save_sampler(run, sampler, prefix, {**chosen.record(), "fitted_on": which})
     return sampler
 
 

@@ -32,6 +32,7 @@ from .assembly import (
     load_data,
     network_spec,
     provided_by,
+    split_holdout,
 )
 from .components import Combination, Latent, TrainingDefaults
 from .callbacks import Callback, Callbacks
@@ -172,6 +173,9 @@ class TrainingSession:
         torch.manual_seed(config.seed)  # components may draw at construction (a mixture's fixed means)
         parts = instantiate(chosen, config.latent_dim)
         data = load_data(parts.dataset, config.data_dir)  # type: ignore[arg-type]
+        self.holdout = config.holdout if config.holdout is not None else float(getattr(sampler, "holdout", 0.0))
+        data, held = split_holdout(data, self.holdout, config.seed)  # D never sees the held-out slice
+        self.held_out = 0 if held is None else len(held)
         check_combination(Combination(parts.prior, parts.loss, parts.architecture, parts.dataset, data))  # type: ignore[arg-type]
         self.sampler = sampler  # checked now, fitted after training
         check_requirements(self.sampler, provided_by([parts.prior, parts.loss, parts.architecture, parts.dataset],
@@ -210,6 +214,9 @@ class TrainingSession:
                             config.checkpoint_every)
         self.run_info = _run_info(config, chosen, optim, data, self.total, self.steps_per_epoch, device, init_from,
                                   previous, out, parts.prior.latent_dim)
+        self.run_info["train"]["holdout"] = self.holdout
+        if self.held_out:
+            self.run_info["data"]["holdout"] = {"fraction": self.holdout, "images": self.held_out, "seed": config.seed}
         self.best: dict[str, Any] = dict((previous or {}).get("best") or {})
         self.writer = RunWriter(out, existing=previous is not None)
         self.trainer = Trainer(

@@ -42,6 +42,7 @@ class DiscriminatorRejection(Sampler):
     name = "drs"
     Options = DRSOptions
     needs_fit = True
+    holdout = 0.1  # the reference keeps 10% of the training data away from D for calibration (calib_frac=0.1)
 
     def __init__(self, options: Any) -> None:
         super().__init__(options)

@@ -101,6 +101,7 @@ class MetropolisHastings(Sampler):
     name = "mh"
     Options = MHOptions
     needs_fit = True
+    holdout = 0.1  # the reference keeps 10% of the training data away from D for calibration (calib_frac=0.1)
 
     def __init__(self, options: Any) -> None:
         super().__init__(options)
