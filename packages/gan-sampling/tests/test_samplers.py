@@ -27,7 +27,9 @@ def test_drs_accepts_everything_when_d_is_constant(seeded):
 def test_drs_rejects_far_off_samples_when_d_separates_them(seeded):
     model = toy_model(slope=4.0)  # D says: the larger x, the more real
     real = pixels(torch.full((500,), 0.9))
-    sampler = fitted_drs(model, real)
+    # a point mass of reals saturates an isotonic calibration below it (every fake there gets the same floor
+    # logit, which the percentile shift then accepts at 1/2): the logistic calibrator keeps the slope to reject by
+    sampler = fitted_drs(model, real, calibrator="logistic")
     images = sampler.sample(model, 1000).images.flatten()
     plain = model.generate(1000).images.flatten()
     assert images.mean() > plain.mean() + 0.5 and (images < -1.5).float().mean() < 0.01
@@ -172,3 +174,21 @@ def test_latent_ga_on_weights_climbs_w_and_round_trips(fitted_latent_rs):
     fresh = LatentGradientAscent(LatentGAOptions(steps=10, step_size=0.1, score="weights"))
     fresh.load_state_dict(sampler.state_dict())
     assert torch.equal(fresh.ascend(model, z), moved)
+
+
+def test_isotonic_calibration_straightens_a_monotone_but_nonlinear_score():
+    """Real x ~ N(2, 1), fake x ~ N(0, 1): the true logit is 2x - 2, but D scores x^3.
+
+    The reference's isotonic calibrator recovers the logit from the score;
+    a logistic fit in the score cannot bend to it.
+    """
+    from gan_sampling.calibration import Calibration, IsotonicCalibration
+
+    torch.manual_seed(0)
+    real, fake = torch.randn(20000) + 2, torch.randn(20000)
+    grid = torch.linspace(0.0, 2.0, 21)
+    errors = {}
+    for name, calibrator in (("isotonic", IsotonicCalibration()), ("logistic", Calibration())):
+        calibrator.fit(real**3, fake**3)
+        errors[name] = float((calibrator(grid**3) - (2 * grid - 2)).abs().max())
+    assert errors["isotonic"] < 0.35 and errors["logistic"] > 2 * errors["isotonic"]

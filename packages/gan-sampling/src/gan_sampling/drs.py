@@ -18,7 +18,7 @@ import torch
 from gan_core import ImageData, SampleResult, Sampler, TrainedModel, option
 
 from .budget import out_of_proposals, proposal_limit
-from .calibration import SCORE_BATCH, fit_calibration, generated_scores, scores_of
+from .calibration import CALIBRATORS, SCORE_BATCH, fit_calibration, generated_scores, scores_of
 
 
 @dataclass(frozen=True)
@@ -28,6 +28,8 @@ class DRSOptions:
     epsilon: float = option(1e-6, "epsilon of the F(x) rule, keeps the log finite", min=1e-12, max=1.0)
     burn_in: int = option(10_000, "generated images that set the maximum logit and gamma", min=100)
     calibration: int = option(10_000, "real and generated images for calibrating D", min=100)
+    calibrator: str = option("isotonic", "how D's score becomes a logit: isotonic regression (the MH-GAN reference's) "
+                             "or a 2-parameter logistic fit", choices=("isotonic", "logistic"))
 
 
 def drs_f(logits: torch.Tensor, max_logit: float | torch.Tensor, epsilon: float, gamma: float | torch.Tensor) -> torch.Tensor:
@@ -46,16 +48,14 @@ class DiscriminatorRejection(Sampler):
 
     def __init__(self, options: Any) -> None:
         super().__init__(options)
-        from .calibration import Calibration
-
-        self.calibration = Calibration()
+        self.calibration = CALIBRATORS[options.calibrator]()
         self.register_buffer("max_logit", torch.zeros(()))
         self.register_buffer("gamma", torch.zeros(()))
 
     @torch.no_grad()
     def fit(self, model: TrainedModel, data: ImageData, progress=None) -> None:
         o = self.options
-        self.calibration = fit_calibration(model, data, o.calibration, progress)
+        self.calibration = fit_calibration(model, data, o.calibration, progress, o.calibrator)
         logits = self.calibration(generated_scores(model, o.burn_in, progress, "burn-in"))
         self.max_logit.fill_(float(logits.max()))
         f = drs_f(logits, self.max_logit, o.epsilon, 0.0)
@@ -86,5 +86,5 @@ class DiscriminatorRejection(Sampler):
         return SampleResult(images, torch.cat(labels)[:n] if labels else None, proposals)
 
     def describe(self) -> dict[str, Any]:
-        return {"calibration a": float(self.calibration.a), "calibration b": float(self.calibration.b),
+        return {**self.calibration.describe(),
                 "max logit": float(self.max_logit), "gamma": float(self.gamma)}

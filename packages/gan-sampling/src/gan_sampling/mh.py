@@ -32,13 +32,15 @@ import torch
 from gan_core import ImageData, SampleResult, Sampler, TrainedModel, option
 
 from .budget import out_of_proposals, proposal_limit
-from .calibration import Calibration, fit_calibration, real_subset, scores_of
+from .calibration import CALIBRATORS, fit_calibration, real_subset, scores_of
 
 
 @dataclass(frozen=True)
 class MHOptions:
     chain_length: int = option(640, "proposals per chain (the reference: 10 batches of 64)", min=1, max=100_000)
     calibration: int = option(10_000, "real and generated images for calibrating D", min=100)
+    calibrator: str = option("isotonic", "how D's score becomes a logit: isotonic regression (the MH-GAN reference's) "
+                             "or a 2-parameter logistic fit", choices=("isotonic", "logistic"))
     init: str = option("real", "where a chain starts: a real image's score (the reference) or its first proposal",
                        choices=("real", "fake"))
 
@@ -105,7 +107,7 @@ class MetropolisHastings(Sampler):
 
     def __init__(self, options: Any) -> None:
         super().__init__(options)
-        self.calibration = Calibration()
+        self.calibration = CALIBRATORS[options.calibrator]()
         # calibrated logits of the real images the calibration saw: where chains start (init=real)
         self.register_buffer("real_logits", torch.zeros(0))
         self.move_rate = float("nan")
@@ -118,7 +120,7 @@ class MetropolisHastings(Sampler):
 
     @torch.no_grad()
     def fit(self, model: TrainedModel, data: ImageData, progress=None) -> None:
-        self.calibration = fit_calibration(model, data, self.options.calibration, progress)
+        self.calibration = fit_calibration(model, data, self.options.calibration, progress, self.options.calibrator)
         real = scores_of(model, real_subset(data, self.options.calibration, model.device))
         self.real_logits = self.calibration(real)
 
@@ -144,5 +146,5 @@ class MetropolisHastings(Sampler):
         return SampleResult(images, labels, proposals)
 
     def describe(self) -> dict[str, Any]:
-        return {"calibration a": float(self.calibration.a), "calibration b": float(self.calibration.b),
+        return {**self.calibration.describe(),
                 "chains start from": f"{len(self.real_logits)} real images" if self.options.init == "real" else "a proposal"}
