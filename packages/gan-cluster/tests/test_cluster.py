@@ -9,7 +9,7 @@ from torch import nn
 from gan_cluster.clustering import assign, generated_recovery, hungarian_accuracy, score_clusters
 from gan_cluster.explore import ascend_to_class, frame_steps
 from gan_cluster.loss import ClusterGANLoss, ClusterGANOptions
-from gan_cluster.priors import ClusterGMM, ClusterOptions, OneHotCluster
+from gan_cluster.priors import ClusterGMM, ClusterGMMOptions, ClusterOptions, OneHotCluster
 from gan_core import Batch, GanError, NetworkSpec, create_component
 
 SPEC = NetworkSpec((1, 28, 28), 0)
@@ -28,11 +28,16 @@ def test_one_hot_prior_shapes_and_clusters():
 
 def test_gmm_prior_shapes_and_components():
     torch.manual_seed(0)
-    prior = ClusterGMM(ClusterOptions(k=5, sigma=0.1), 20)
+    prior = ClusterGMM(ClusterGMMOptions(k=5, sigma=0.1), 20)
     latent = prior.sample(1000, component=2)
     assert prior.code_dim == 20 and latent.z.shape == (1000, 20)
     assert torch.allclose(latent.z.mean(0), prior.means[2], atol=0.02)
+    assert torch.equal(prior.means, torch.eye(5, 20))  # the reference's one-hot means
     assert "means" in prior.state_dict()  # saved with the run, never redrawn
+    random_means = ClusterGMM(ClusterGMMOptions(k=5, sigma=0.1, means="random"), 20).means
+    assert torch.allclose(random_means.norm(dim=1), torch.ones(5)) and not torch.equal(random_means, prior.means)
+    with pytest.raises(GanError, match="needs --latent-dim >= 5"):
+        ClusterGMM(ClusterGMMOptions(k=5), 3)
 
 
 def test_hungarian_accuracy_is_one_for_a_permutation_and_counts_the_best_mapping():
@@ -60,7 +65,7 @@ class ConstantD(nn.Module):
 
 
 def built_loss(sigma=0.1, **options):
-    loss = ClusterGANLoss(ClusterGANOptions(**options))
+    loss = ClusterGANLoss(ClusterGANOptions(**{"base": "vanilla", **options}))
     prior = OneHotCluster(ClusterOptions(k=4, sigma=sigma), 6)
     loss.build_modules(create_component("architecture", "mlp"), SPEC, prior)
     return loss, prior
@@ -181,3 +186,10 @@ def test_the_wrapper_forwards_what_its_base_loss_declares():
         prior = create_component("prior", "cluster", {"k": 3}, latent_dim=4)
         modules = loss.build_modules(create_component("architecture", "mlp"), NetworkSpec((1, 28, 28), prior.code_dim), prior)
         assert set(dict(modules.named_children())) == {"encoder", "base"} and modules.base is loss.base.extra
+
+
+def test_the_reference_optimiser_comes_with_the_default_base():
+    loss = ClusterGANLoss(ClusterGANOptions())
+    assert loss.base.name == "wgan-gp"
+    d = loss.defaults()
+    assert (d.optimizer, d.lr_g, d.lr_d, d.betas, d.d_steps) == ("adam", 1e-4, 1e-4, (0.5, 0.9), 5)

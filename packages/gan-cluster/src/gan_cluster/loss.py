@@ -17,6 +17,7 @@ head and clipping all carry over.
 
 from __future__ import annotations
 
+import dataclasses
 from dataclasses import dataclass
 from typing import Any
 
@@ -44,7 +45,7 @@ from .priors import CLUSTER_CODES
 
 @dataclass(frozen=True)
 class ClusterGANOptions:
-    base: str = option("vanilla", "the adversarial loss to wrap (any installed loss: vanilla, wgan-gp...)")
+    base: str = option("wgan-gp", "the adversarial loss to wrap (any installed loss); the reference always uses wgan-gp")
     beta_n: float = option(10.0, "weight of the Gaussian part's reconstruction ||z_n - E(G(z))_n||^2", min=0.0)
     beta_c: float = option(10.0, "weight of the cluster's cross-entropy CE(z_c, E(G(z))_c)", min=0.0)
 
@@ -78,6 +79,9 @@ class ClusterGANLoss(Loss):
 
     # --- the base loss decides everything about D
     def defaults(self) -> TrainingDefaults:
+        """The base's; around WGAN-GP, the reference's Adam 1e-4 with betas (0.5, 0.9) and 5 critic steps."""
+        if self.options.base == "wgan-gp":
+            return dataclasses.replace(self.base.defaults(), betas=(0.5, 0.9))
         return self.base.defaults()
 
     def discriminator_outputs(self, prior: Prior) -> int:

@@ -22,7 +22,7 @@ from typing import Any
 import torch
 import torch.nn.functional as F
 
-from gan_core import Latent, Prior, option
+from gan_core import GanError, Latent, Prior, option
 
 #: what cluster priors offer the clustergan loss: labelled codes whose first latent_dim coordinates E recovers
 CLUSTER_CODES = "cluster codes"
@@ -68,16 +68,29 @@ class OneHotCluster(_ClusterPrior):
         return Latent(torch.cat([z_n, F.one_hot(k, self.num_components).to(z_n.dtype)], dim=1), k)
 
 
+@dataclass(frozen=True)
+class ClusterGMMOptions(ClusterOptions):
+    means: str = option("onehot", "component means: the one-hot basis vectors e_k (ClusterGAN's reference) "
+                        "or random unit vectors", choices=("onehot", "random"))
+
+
 class ClusterGMM(_ClusterPrior):
-    """ClusterGAN with a Gaussian mixture: cluster k picks N(mu_k, sigma^2 I), means fixed at random."""
+    """ClusterGAN with a Gaussian mixture: cluster k picks N(mu_k, sigma^2 I), mu_k the basis vector e_k."""
 
     name = "cluster-gmm"
+    Options = ClusterGMMOptions
 
     def __init__(self, options: Any, latent_dim: int | None = None) -> None:
         super().__init__(options, latent_dim)
-        # Unit-norm random means, drawn once from the seeded RNG and saved with the run. With sigma 0.1
-        # and d >= 10 they are many sigmas apart, so the components barely overlap.
-        means = F.normalize(torch.randn(options.k, self.latent_dim), dim=1)
+        # Saved with the run (a buffer), so a run keeps its means whatever the default becomes.
+        # One-hot means (the reference's) are sqrt(2) apart: with sigma 0.1 the components barely overlap.
+        if options.means == "onehot":
+            if self.latent_dim < options.k:
+                raise GanError(f"prior 'cluster-gmm' puts mean k on basis vector e_k, so it needs --latent-dim >= "
+                               f"{options.k} (not {self.latent_dim}); or use -o prior.means=random")
+            means = torch.eye(options.k, self.latent_dim)
+        else:
+            means = F.normalize(torch.randn(options.k, self.latent_dim), dim=1)
         self.register_buffer("means", means)
 
     def sample(self, n: int, *, component: int | None = None) -> Latent:
