@@ -46,3 +46,23 @@ def test_san_fine_tunes_a_vanilla_run_with_a_fresh_head(in_tmp, trained_run):
     assert (weights["discriminator.body.0.weight"] - source["discriminator.body.0.weight"]).abs().max() < 0.01
     sampled = run_cli(["sample", "san", "--n", "4", "--out", "s.npz"])
     assert sampled.exit_code == 0, sampled.output
+
+
+def test_san_defaults_follow_simple_san_and_old_runs_reopen(tmp_path):
+    """lr 1e-3, betas (0, 0.99), spectral norm; a run saved before spectral_norm existed loads without it."""
+    run = tmp_path / "san"
+    result = run_cli(["train", *SLICE, "--loss", "san", "--steps", "3", "--out", str(run)])
+    assert result.exit_code == 0, result.output
+    info = json.loads((run / "run.json").read_text())
+    assert (info["train"]["lr_g"], info["train"]["lr_d"], info["train"]["betas"]) == (1e-3, 1e-3, [0.0, 0.99])
+    assert info["components"]["loss"]["options"]["spectral_norm"] is True
+    old = tmp_path / "old"
+    result = run_cli(["train", *SLICE, "--loss", "san", "-o", "loss.spectral_norm=false", "--steps", "3", "--out", str(old)])
+    assert result.exit_code == 0, result.output
+    info = json.loads((old / "run.json").read_text())
+    del info["components"]["loss"]["options"]["spectral_norm"]  # as gan-core 0.1 saved it
+    (old / "run.json").write_text(json.dumps(info))
+    sampled = run_cli(["sample", str(old), "--n", "4", "--grid", str(tmp_path / "g.png")])
+    assert sampled.exit_code == 0, sampled.output
+    resumed = run_cli(["train", "--resume", str(old), "--steps", "4"])
+    assert resumed.exit_code == 0, resumed.output

@@ -51,9 +51,10 @@ class Chosen:
         }
 
 
-def choose(registry: Registry, kind: str, name: str, raw_options: dict[str, Any] | None) -> Chosen:
+def choose(registry: Registry, kind: str, name: str, raw_options: dict[str, Any] | None, *, saved: bool = False) -> Chosen:
+    """Component ``name`` of ``kind`` with checked options; ``saved``: the options of a saved run (see ``option(legacy=)``)."""
     entry = registry.get(kind, name)
-    options = build_options(entry.cls.Options, raw_options or {}, f"{kind} '{name}'")
+    options = build_options(entry.cls.Options, raw_options or {}, f"{kind} '{name}'", saved=saved)
     return Chosen(entry, options)
 
 

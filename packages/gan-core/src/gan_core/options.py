@@ -42,9 +42,18 @@ def option(
     min: float | None = None,
     max: float | None = None,
     choices: Iterable[Any] | None = None,
+    legacy: Any = dataclasses.MISSING,
 ) -> Any:
-    """Declare one option field: its default, one line of help and its bounds."""
+    """Declare one option field: its default, one line of help and its bounds.
+
+    ``legacy`` is the value for runs saved before the option existed, when
+    that differs from the default: a component that gains an option changing
+    its networks (spectral normalisation, say) still reopens its old runs as
+    they were trained.
+    """
     metadata = {"help": help, "min": min, "max": max, "choices": tuple(choices) if choices else None}
+    if legacy is not dataclasses.MISSING:
+        metadata["legacy"] = legacy
     return field(default=default, metadata=metadata)
 
 
@@ -157,13 +166,17 @@ def parse_assignments(assignments: Iterable[str]) -> dict[str, dict[str, str]]:
     return parsed
 
 
-def build_options(options_cls: type, values: Mapping[str, Any], owner: str) -> Any:
+def build_options(options_cls: type, values: Mapping[str, Any], owner: str, *, saved: bool = False) -> Any:
     """Make an options instance from raw values, refusing unknown keys and bad values.
 
     ``owner`` names the component in messages, e.g. ``"loss 'vanilla'"``.
+    ``saved``: the values come from a saved run, so options it predates take
+    their ``legacy`` value instead of the default.
     """
     hints = typing.get_type_hints(options_cls)
     fields = {f.name: f for f in dataclasses.fields(options_cls)}
+    if saved:
+        values = {**{n: f.metadata["legacy"] for n, f in fields.items() if "legacy" in f.metadata}, **values}
     kwargs = {}
     for key, raw in values.items():
         if key not in fields:

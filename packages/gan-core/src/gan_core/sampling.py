@@ -93,7 +93,7 @@ def load_run(path: Path, device: torch.device) -> LoadedRun:
     config = config_from_run(info)
     registry = get_registry()
     names = {"prior": config.prior, "architecture": config.arch, "loss": config.loss}
-    chosen = {kind: choose(registry, kind, name, config.options.get(kind)) for kind, name in names.items()}
+    chosen = {kind: choose(registry, kind, name, config.options.get(kind), saved=True) for kind, name in names.items()}
     parts = instantiate(chosen, config.latent_dim)
     spec = network_spec(parts, tuple(info["data"]["shape"]))
     generator, discriminator = build_networks(parts, spec, device)

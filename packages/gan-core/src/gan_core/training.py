@@ -163,7 +163,8 @@ class TrainingSession:
         registry = get_registry()
         names = {"dataset": config.dataset, "prior": config.prior, "architecture": config.arch, "loss": config.loss,
                  "sampler": config.sampler}
-        chosen = {kind: choose(registry, kind, names[kind], config.options.get(kind)) for kind in KINDS}
+        chosen = {kind: choose(registry, kind, names[kind], config.options.get(kind), saved=previous is not None)
+                  for kind in KINDS}
         self.device = device = resolve_device(config.device)
         out = resume if resume else _output_path(config)
         if init_from:
@@ -408,7 +409,25 @@ def _init_networks(source: Path, generator: torch.nn.Module, discriminator: torc
     if own_head != their_head:
         d_state = {k: v for k, v in d_state.items() if not k.startswith("head.")}
         d_state.update({k: v for k, v in own.items() if k.startswith("head.")})
+    d_state = _into_parametrizations(d_state, own)
     load_module_state(discriminator, "discriminator", prefixed("discriminator", d_state), source)
+
+
+def _into_parametrizations(state: dict[str, torch.Tensor], own: dict[str, torch.Tensor]) -> dict[str, torch.Tensor]:
+    """A plain D's weights for a D whose layers are parametrised (SAN's spectral norm): ``x.weight`` becomes
+    ``x.parametrizations.weight.original``; the parametrisation's own state (power-iteration vectors) starts fresh."""
+    marker = ".parametrizations."
+    mapped = dict(state)
+    for key in own:
+        if marker in key and key not in state:
+            layer, _, rest = key.partition(marker)
+            name, _, tail = rest.partition(".")
+            plain = f"{layer}.{name}"
+            if tail == "original" and plain in state:
+                mapped[key] = mapped.pop(plain)
+            else:
+                mapped[key] = own[key]
+    return mapped
 
 
 def _restore(run: Path, info: dict[str, Any], session: TrainingSession, device: torch.device) -> Latent:

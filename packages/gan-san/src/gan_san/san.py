@@ -21,7 +21,7 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
-from gan_core import Batch, Discriminator, GanError, Loss, Prior, option
+from gan_core import Batch, Discriminator, GanError, Loss, Prior, TrainingDefaults, option
 
 
 class SANHead(nn.Module):
@@ -50,9 +50,25 @@ class SANHead(nn.Module):
         return fun, direction
 
 
+def normalise_after_first(discriminator: Discriminator) -> None:
+    """Spectral normalisation on every conv and linear layer of D's features but the first (the head aside).
+
+    simple-san's discriminator leaves its first conv plain and normalises
+    the ones after it; an architecture plugin's D gets the same treatment.
+    """
+    from torch.nn.utils.parametrizations import spectral_norm
+
+    layers = [m for name, m in discriminator.named_modules()
+              if isinstance(m, (nn.Conv2d, nn.Linear)) and not name.startswith("head")]
+    for layer in layers[1:]:
+        spectral_norm(layer)
+
+
 @dataclass(frozen=True)
 class SANOptions:
     lambda_: float = option(1.0, "weight of the direction (Wasserstein) term in the D loss", min=0.0)
+    spectral_norm: bool = option(True, "spectrally normalise D's layers after the first, as sony/san's simple-san does",
+                                 legacy=False)
 
 
 class _SAN(Loss):
@@ -61,7 +77,13 @@ class _SAN(Loss):
     def discriminator_outputs(self, prior: Prior) -> int:
         return 1
 
+    def defaults(self) -> TrainingDefaults:
+        """sony/san's simple-san (hparams/params.json): Adam, lr 1e-3 for G and D, betas (0.0, 0.99)."""
+        return TrainingDefaults(optimizer="adam", lr_g=1e-3, lr_d=1e-3, betas=(0.0, 0.99), d_steps=1)
+
     def prepare_discriminator(self, discriminator: Discriminator) -> Discriminator:
+        if self.options.spectral_norm:
+            normalise_after_first(discriminator)
         head = discriminator.head
         if not isinstance(head, nn.Linear) or head.out_features != 1:
             raise GanError(
