@@ -615,3 +615,34 @@ def test_a_dataset_with_uint8_labels_still_trains(in_tmp):
         result = run_cli(["train", "--dataset", "uint8-labels", "--batch-size", "16", "--steps", "2", "--device", "cpu",
                           "--out", "run"])
     assert result.exit_code == 0, result.output
+
+
+def test_a_loss_can_ask_for_more_critic_steps(tmp_path, mnist_dir):
+    """Loss.critic_steps: WGAN's warm-up gets its 100 critic steps without moving the data order."""
+    import gan_core
+
+    class Counting(VectorLoss):
+        """Counts D steps; wants 7 before generator step 1."""
+
+        name = "counting"
+        d_steps_seen: list[int] = []
+
+        def d_loss(self, d, real, fake):
+            real_out, fake_out = discriminate(d, real.images, fake.images)
+            return F.softplus(-real_out).mean() + F.softplus(fake_out).mean()
+
+        def after_d_step(self, d):
+            Counting.d_steps_seen.append(1)
+
+        def critic_steps(self, step):
+            return 7 if step == 1 else None
+
+    with plugin_registered(plugin(register_losses=lambda register: register(Counting))):
+        gan_core.train({"loss": "counting", "dataset": "mnist", "options": {"dataset": {"limit": 640}}, "batch_size": 32,
+                        "steps": 3, "device": "cpu", "out": str(tmp_path / "run")})
+    assert len(Counting.d_steps_seen) == 1 + 7 + 1
+    from gan_core import create_component
+
+    wgan = create_component("loss", "wgan", {"warmup": True})
+    assert [wgan.critic_steps(s) for s in (0, 24, 25, 499, 500)] == [100, 100, None, None, 100]
+    assert create_component("loss", "wgan").critic_steps(0) is None  # an option: off unless asked for

@@ -333,6 +333,15 @@ class Loss(Component):
     def after_d_step(self, d: Discriminator) -> None:
         """Called after every optimiser step of D (weight clipping goes here)."""
 
+    def critic_steps(self, step: int) -> int | None:
+        """D steps before generator step ``step`` (counted from 0), when the loss wants more than ``--d-steps``.
+
+        None (the default) keeps the schedule's ``--d-steps``. The extra D
+        steps draw random real batches, so epochs and data order stay as
+        they are (WGAN's warm-up: 100 critic steps early on).
+        """
+        return None
+
     def realness(self, outputs: torch.Tensor) -> torch.Tensor:
         """One score per image from D's outputs, higher for images D finds more real.
 

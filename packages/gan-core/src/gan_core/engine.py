@@ -76,31 +76,47 @@ class Trainer:
         labels = None if self.data.labels is None else self.data.labels[idx]
         return Batch(images, labels)
 
+    def random_batch(self) -> Batch:
+        """A batch of real images drawn at random (with replacement across calls), scaled to [-1, 1]."""
+        idx = torch.randint(0, len(self.data), (self.schedule.batch_size,), device=self.data.images.device)
+        images = self.data.images[idx].float().div_(127.5).sub_(1.0)
+        return Batch(images, None if self.data.labels is None else self.data.labels[idx])
+
+    def d_step(self, real: Batch, with_graph: bool) -> tuple[torch.Tensor, Latent, torch.Tensor]:
+        """One D update on ``real`` and fresh fakes; the loss, the codes and the fakes (with G's graph if asked)."""
+        n = self.schedule.batch_size
+        with torch.set_grad_enabled(with_graph):
+            latent: Latent = self.prior.sample(n)
+            if not self.checked:
+                checked_latent(self.prior, latent, n, self.prior.code_dim)
+            fake = self.generator(latent.z)
+            if not self.checked:
+                checked_images(f"the generator of the run (prior '{self.prior.name}')", fake, n, real.images.shape[1:])
+        fakes = Batch(fake.detach(), latent.labels, latent.z)
+        d_loss = checked_loss(self.loss, self.loss.d_loss(self.discriminator, real, fakes), "d_loss")
+        self.opt_d.zero_grad(set_to_none=True)
+        d_loss.backward()
+        self.opt_d.step()
+        self.loss.after_d_step(self.discriminator)
+        return d_loss, latent, fake
+
     def train_step(self, step_in_epoch: int) -> torch.Tensor:
         """d_steps discriminator updates, then one generator update; returns both losses.
 
         The call order every loss may rely on: per D step ``prior.sample``,
         ``G``, ``loss.d_loss(D, real, fake)``, D's optimiser step,
         ``loss.after_d_step(D)``; then ``loss.g_loss(D, fake, real)`` with the
-        last D step's fakes (now with gradients) and real batch.
+        last D step's fakes (now with gradients) and real batch. A loss whose
+        ``critic_steps(step)`` asks for more D steps gets them first, on
+        random real batches.
         """
-        G, D, loss, s = self.generator, self.discriminator, self.loss, self.schedule
+        D, loss, s = self.discriminator, self.loss, self.schedule
+        wanted = loss.critic_steps(self.state.step) or s.d_steps
+        for _ in range(max(wanted - s.d_steps, 0)):
+            self.d_step(self.random_batch(), with_graph=False)
         for i in range(s.d_steps):
             real = self.real_batch(step_in_epoch * s.d_steps + i)
-            last = i == s.d_steps - 1
-            with torch.set_grad_enabled(last):  # the last fakes are reused by the G step
-                latent: Latent = self.prior.sample(s.batch_size)
-                if not self.checked:
-                    checked_latent(self.prior, latent, s.batch_size, self.prior.code_dim)
-                fake = G(latent.z)
-                if not self.checked:
-                    checked_images(f"the generator of the run (prior '{self.prior.name}')", fake, s.batch_size,
-                                   real.images.shape[1:])
-            d_loss = checked_loss(loss, loss.d_loss(D, real, Batch(fake.detach(), latent.labels, latent.z)), "d_loss")
-            self.opt_d.zero_grad(set_to_none=True)
-            d_loss.backward()
-            self.opt_d.step()
-            loss.after_d_step(D)
+            d_loss, latent, fake = self.d_step(real, with_graph=i == s.d_steps - 1)  # the last fakes serve the G step
         D.requires_grad_(False)  # G's step needs gradients through D, not for D's weights
         g_loss = checked_loss(loss, loss.generator_loss(D, Batch(fake, latent.labels, latent.z), real), "g_loss")
         self.checked = True

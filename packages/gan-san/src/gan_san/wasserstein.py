@@ -29,6 +29,8 @@ class WGANOptions:
     clip: float = option(0.01, "critic weights are clipped to [-clip, clip] after every critic step", min=0.0)
     lr: float = option(5e-5, "RMSProp learning rate of G and D (explicit --lr-g/--lr-d win)", min=0.0)
     critic_steps: int = option(5, "critic steps per generator step (explicit --d-steps wins)", min=1)
+    warmup: bool = option(False, "the reference code's schedule: 100 critic steps for the first 25 generator steps "
+                          "and every 500th")
 
 
 class WGAN(Loss):
@@ -52,6 +54,12 @@ class WGAN(Loss):
     def after_d_step(self, d: Discriminator) -> None:
         for p in d.parameters():
             p.clamp_(-self.options.clip, self.options.clip)
+
+    def critic_steps(self, step: int) -> int | None:
+        """martinarjovsky/WassersteinGAN main.py: Diters = 100 while gen_iterations < 25 or % 500 == 0."""
+        if self.options.warmup and (step < 25 or step % 500 == 0):
+            return 100
+        return None
 
 
 @dataclass(frozen=True)
