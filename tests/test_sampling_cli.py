@@ -43,10 +43,10 @@ def test_fitted_state_is_saved_and_reused(run, tmp_path):
     info = json.loads((run / "run.json").read_text())
     assert info["samplers"]["drs"]["options"]["calibration"] == 200
     state = {k: v for k, v in load_file(str(run / "weights.safetensors")).items() if k.startswith("sampler.drs.")}
-    assert {"sampler.drs.calibration.a", "sampler.drs.max_logit", "sampler.drs.gamma"} <= set(state)
+    assert {"sampler.drs.calibration.knots", "sampler.drs.max_logit", "sampler.drs.gamma"} <= set(state)
     assert run_cli([*args, str(tmp_path / "b.npz")]).exit_code == 0
     again = load_file(str(run / "weights.safetensors"))
-    assert float(again["sampler.drs.calibration.a"]) == float(state["sampler.drs.calibration.a"])
+    assert torch.equal(again["sampler.drs.calibration.knots"], state["sampler.drs.calibration.knots"])
     shown = run_cli(["inspect", str(run), "--json"])
     assert shown.exit_code == 0 and any(k.startswith("sampler 'drs'") for k in json.loads(shown.output))
 
