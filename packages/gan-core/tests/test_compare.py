@@ -343,3 +343,14 @@ def test_cli_compare_refusals_exit_2_with_one_sentence(sweep, tmp_path):
     ):
         result = run_cli(["compare", *args])
         assert result.exit_code == 2 and message in result.output, (args, result.output)
+
+
+def test_a_setting_added_later_does_not_split_seed_groups():
+    """A run saved before --holdout existed and one with --holdout 0 are the same configuration."""
+    from gan_core.experiments.runindex import flatten_settings
+
+    old = {"components": {}, "train": {"seed": 0, "lr_g": 2e-4}}
+    new = {"components": {}, "train": {"seed": 1, "lr_g": 2e-4, "holdout": 0.0}}
+    held = {"components": {}, "train": {"seed": 2, "lr_g": 2e-4, "holdout": 0.1}}
+    assert "holdout" not in flatten_settings(old) and "holdout" not in flatten_settings(new)
+    assert flatten_settings(held)["holdout"] == 0.1

@@ -224,6 +224,10 @@ def read_curves(path: Path) -> Curves:
     return Curves(logs=[logs[s] for s in sorted(logs)], evals=[evals[s] for s in sorted(evals)])
 
 
+#: settings whose zero or absence mean the same (runs saved before the setting existed have none)
+OFF_WHEN_EMPTY = {"holdout", "metric_options"}
+
+
 def flatten_settings(info: dict[str, Any]) -> dict[str, Scalar]:
     """run.json's choices as flat ``name: value`` pairs named like the CLI, bookkeeping left out."""
     settings: dict[str, Scalar] = {}
@@ -244,6 +248,8 @@ def flatten_settings(info: dict[str, Any]) -> dict[str, Scalar]:
         train.pop("steps", None)  # derived from --epochs
     ordered = [k for k in TRAIN_ORDER if k in train] + [k for k in train if k not in TRAIN_ORDER]
     for key in ordered:
+        if key in OFF_WHEN_EMPTY and not train[key]:
+            continue  # "no hold-out" whether the run predates the setting or turned it off
         if key not in BOOKKEEPING:
             settings[key.replace("_", "-")] = _scalar(train[key])
     for key, value in (train.get("metric_options") or {}).items():

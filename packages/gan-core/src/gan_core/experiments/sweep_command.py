@@ -101,7 +101,7 @@ def _count(sweep_plan: Any) -> dict[str, int]:
 
 def _finish(sweep_plan: Any, states: dict[str, str], folder: Path, no_report: bool) -> None:
     """The ranked table of what is finished, and the report."""
-    done = [sweep_plan.run_dir(t) for t in sweep_plan.trials if states.get(t.id) == "done"]
+    done = [folder / "trials" / t.id for t in sweep_plan.trials if states.get(t.id) == "done"]  # as the user named it
     if not done:
         return
     from .compare import compare_rows, directions_of, pick_metric, render_table, sort_rows
@@ -115,5 +115,5 @@ def _finish(sweep_plan: Any, states: dict[str, str], folder: Path, no_report: bo
     if not no_report:
         from .report import write_report
 
-        index = write_report(records, folder / "report", metric=metric)
+        index = write_report(records, folder / "report", inputs=[str(folder)], metric=metric)
         stdout.print(f"Report: {index}")
