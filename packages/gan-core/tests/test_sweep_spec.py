@@ -124,3 +124,8 @@ def test_early_stopping_is_configured_from_the_trials_and_the_metric(tmp_path):
     steps = spec_from_flags({"eval_every": 1, "steps": 100}, ["prior.std=0.5,1"], seeds=1, samples=0)
     with pytest.raises(GanError, match="give every trial --epochs, not --steps"):
         plan(steps, tmp_path / "s", {"early_stop": "fid"})
+
+
+def test_a_list_of_includes_alone_is_the_list_of_configurations():
+    spec = SweepSpec(base={"epochs": 1}, include=[{"loss": "hinge"}, {"loss": "wgan-gp"}], seeds=[0, 1])
+    assert [t.id for t in expand(spec)] == ["loss=hinge,seed=0", "loss=hinge,seed=1", "loss=wgan-gp,seed=0", "loss=wgan-gp,seed=1"]

@@ -211,6 +211,8 @@ def expand(spec: SweepSpec) -> list[Trial]:
             if c not in unique:
                 unique.append(c)
         configurations = unique
+    if not spec.grid and not spec.samples and spec.include:
+        configurations = []  # a list of configurations: the bare base is not one of them
     configurations += [dict(i) for i in spec.include]
     assignments = [{**c, "seed": seed} for c in configurations for seed in spec.seeds]
     for i, a in enumerate(assignments):
