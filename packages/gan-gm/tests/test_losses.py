@@ -38,3 +38,12 @@ def test_aux_loss_splits_classes_and_realness():
     assert torch.allclose(loss.d_loss(d, REAL, FAKE), expected_d)
     expected_g = bce(f[:, 3], torch.ones(2)) + 0.5 * F.cross_entropy(f[:, :3], FAKE.labels)
     assert torch.allclose(loss.g_loss(d, FAKE), expected_g)
+
+
+def test_aux_loss_as_ac_gan_also_classifies_the_fakes():
+    loss, d = AuxiliaryClassifierLoss(AuxOptions(class_weight=0.5, fake_classes=True)), TableD(TABLE)
+    r, f = TABLE[[0, 1]], TABLE[[2, 3]]
+    bce = F.binary_cross_entropy_with_logits
+    classes = F.cross_entropy(r[:, :3], REAL.labels) + F.cross_entropy(f[:, :3], FAKE.labels)
+    expected_d = bce(r[:, 3], torch.ones(2)) + bce(f[:, 3], torch.zeros(2)) + 0.5 * classes
+    assert torch.allclose(loss.d_loss(d, REAL, FAKE), expected_d)

@@ -55,6 +55,8 @@ class SupervisedLoss(Loss):
 @dataclass(frozen=True)
 class AuxOptions:
     class_weight: float = option(1.0, "weight of the class cross-entropy against the real/fake term", min=0.0)
+    fake_classes: bool = option(False, "D also learns the class of generated images (AC-GAN, Odena et al. 2017); "
+                                "off: the presentation's approach 2, class loss on real images only")
 
 
 class AuxiliaryClassifierLoss(Loss):
@@ -74,7 +76,10 @@ class AuxiliaryClassifierLoss(Loss):
     def d_loss(self, d: Discriminator, real: Batch, fake: Batch) -> torch.Tensor:
         r, f = discriminate(d, real.images, fake.images)
         adversarial = F.softplus(-r[:, -1]).mean() + F.softplus(f[:, -1]).mean()
-        return adversarial + self.options.class_weight * F.cross_entropy(r[:, :-1], _labels(real, "real data"))
+        classes = F.cross_entropy(r[:, :-1], _labels(real, "real data"))
+        if self.options.fake_classes:
+            classes = classes + F.cross_entropy(f[:, :-1], _labels(fake, "generated codes"))
+        return adversarial + self.options.class_weight * classes
 
     def g_loss(self, d: Discriminator, fake: Batch) -> torch.Tensor:
         out = d(fake.images)
