@@ -10,8 +10,10 @@ the core passes and accepts), independent of gan-core's release number:
   ``gan plugins`` instead of failing in the middle of a run.
 
 API 1.0 is the contract gan-core 0.1 shipped, plus what 0.2 added: the real
-batch in ``Loss.g_loss``, complete metrics, the feature-network hook,
-per-instance ``needs_fit``/``requires``/``provides``, ``Prior.supports_spread``.
+batch in ``Loss.g_loss``, ``Loss.critic_steps``, complete metrics (options,
+images, headline), the feature-network hook, per-instance
+``needs_fit``/``requires``/``provides``, ``Prior.supports_spread``,
+``Sampler.holdout``, ``option(legacy=)``, and the command-plugin functions.
 """
 
 from __future__ import annotations
