@@ -129,3 +129,20 @@ def test_perceptual_loss_is_zero_for_identical_batches_and_positive_otherwise():
     value = regulariser(real, fake)
     value.backward()
     assert value.item() > 0 and fake.grad.abs().sum() > 0
+
+
+def test_the_dcgan_encoder_follows_the_reference_and_old_runs_keep_theirs(tmp_path):
+    """No batch norm in E by default (ClusterGAN's reference); a run saved before the option reopens with it."""
+    from gan_core import NetworkSpec, create_component
+
+    encoder = create_component("architecture", "dcgan").build_encoder(NetworkSpec((1, 28, 28), 40), 40)
+    assert not any(isinstance(m, torch.nn.BatchNorm2d) for m in encoder.modules())
+    run = tmp_path / "old"
+    result = run_cli(["train", *SLICE, "--prior", "cluster", "--loss", "clustergan", "--arch", "dcgan",
+                      "-o", "arch.width=8", "-o", "arch.encoder_norm=true", "--steps", "2", "--out", str(run)])
+    assert result.exit_code == 0, result.output
+    info = json.loads((run / "run.json").read_text())
+    del info["components"]["architecture"]["options"]["encoder_norm"]  # as gan-core 0.1 saved it
+    (run / "run.json").write_text(json.dumps(info))
+    sampled = run_cli(["sample", str(run), "--n", "4", "--grid", str(tmp_path / "g.png")])
+    assert sampled.exit_code == 0, sampled.output

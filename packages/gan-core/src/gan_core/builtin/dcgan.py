@@ -17,6 +17,8 @@ from ..plugins import hookimpl
 class DCGANOptions:
     width: int = option(64, "channels of the first conv layer of D and last of G", min=8, max=512)
     dropout: float = option(0.0, "dropout before D's head (0: none)", min=0.0, max=0.95)
+    encoder_norm: bool = option(False, "batch norm in the encoder E (ClusterGAN's reference encoder has none)",
+                                legacy=True)
 
 
 class DCGANGenerator(nn.Module):
@@ -63,14 +65,21 @@ class DCGANDiscriminator(Discriminator):
         return self.body(x)
 
 
-def dcgan_encoder(image_shape: tuple[int, int, int], outputs: int, width: int) -> nn.Sequential:
-    """E shaped like D (two stride-2 convs), with batch norm (E has no gradient penalty) and a linear output."""
+def dcgan_encoder(image_shape: tuple[int, int, int], outputs: int, width: int, norm: bool = False) -> nn.Sequential:
+    """E shaped like D (two stride-2 convs) with a linear output; batch norm after the second conv if ``norm``.
+
+    ClusterGAN's reference encoder has no batch norm (the default); runs saved
+    before the option existed had it, and reopen with it (``legacy=True``).
+    """
     channels, height, wide = image_shape
+    second: list[nn.Module] = (
+        [nn.Conv2d(width, 2 * width, 4, 2, 1, bias=False), nn.BatchNorm2d(2 * width)] if norm
+        else [nn.Conv2d(width, 2 * width, 4, 2, 1)]
+    )
     return nn.Sequential(
         nn.Conv2d(channels, width, 4, 2, 1),
         nn.LeakyReLU(0.2),
-        nn.Conv2d(width, 2 * width, 4, 2, 1, bias=False),
-        nn.BatchNorm2d(2 * width),
+        *second,
         nn.LeakyReLU(0.2),
         nn.Flatten(),
         nn.Linear(2 * width * (height // 4) * (wide // 4), outputs),
@@ -86,7 +95,7 @@ class DCGAN(Architecture):
 
     def build_encoder(self, spec: NetworkSpec, outputs: int) -> nn.Module:
         self.check_shape(spec)
-        return dcgan_encoder(spec.image_shape, outputs, self.options.width)
+        return dcgan_encoder(spec.image_shape, outputs, self.options.width, self.options.encoder_norm)
 
     def check_shape(self, spec: NetworkSpec) -> None:
         _, height, wide = spec.image_shape
