@@ -90,7 +90,7 @@ def test_options_config_file_and_explicit_flags(in_tmp):
     assert result.exit_code == 0, result.output
     info = json.loads((in_tmp / "c" / "run.json").read_text())
     assert info["components"]["loss"]["name"] == "hinge"
-    assert info["components"]["architecture"]["options"] == {"width": 16, "dropout": 0.2}
+    assert info["components"]["architecture"]["options"] == {"width": 16, "dropout": 0.2, "encoder_norm": False}
     assert info["train"]["batch_size"] == 16 and info["train"]["betas"] == [0.0, 0.9]
     assert info["train"]["lr_d"] == 1e-3 and info["train"]["lr_g"] == 2e-4
 
