@@ -83,7 +83,7 @@ class Case:
     def run(self, registry: Registry) -> None:
         entry = registry.get(self.kind, self.name)
         kit = _Kit(registry, self.options)
-        CHECKS[self.check](kit, entry, self.partner)
+        CHECKS[(self.check, self.kind)](kit, entry, self.partner)
 
 
 def cases_for(registry: Registry, entries: list[ComponentEntry], options: Mapping[str, Mapping[str, Any]]) -> list[Case]:
@@ -225,7 +225,8 @@ class _Kit:
         if key not in _MODELS:
             names = {**DEFAULTS, "prior": prior_name}
             _, model = self.trained(names, toy_data(256), steps=30, seed=0)
-            _MODELS.clear() if len(_MODELS) > 16 else None
+            if len(_MODELS) > 16:  # one registry's worth of priors; a new registry starts over
+                _MODELS.clear()
             _MODELS[key] = model
         model = _MODELS[key]
         parts = Parts(model.prior, model.loss, self.build("architecture", DEFAULTS["architecture"]))  # type: ignore[arg-type]
@@ -513,30 +514,17 @@ def _devices() -> list[torch.device]:
     return devices
 
 
-CHECKS: dict[str, Callable[[_Kit, ComponentEntry, Any], None]] = {}
-
-
-def _dispatch(check: str) -> Callable[[_Kit, ComponentEntry, Any], None]:
-    def run(kit: _Kit, entry: ComponentEntry, partner: Any) -> None:
-        table = {
-            ("contract", None): check_contract,
-            ("sample", "prior"): check_prior_sample, ("device", "prior"): check_prior_device,
-            ("state", "prior"): check_prior_state, ("determinism", "prior"): check_prior_determinism,
-            ("determinism", "loss"): check_loss_determinism,
-            ("build", "architecture"): check_arch_build, ("device", "architecture"): check_arch_device,
-            ("state", "architecture"): check_arch_state, ("determinism", "architecture"): check_arch_determinism,
-            ("sample", "sampler"): check_sampler_sample, ("device", "sampler"): check_sampler_device,
-            ("state", "sampler"): check_sampler_state, ("determinism", "sampler"): check_sampler_determinism,
-            ("compute", "metric"): check_metric_compute, ("determinism", "metric"): check_metric_determinism,
-            ("load", "dataset"): check_dataset_load, ("train", "dataset"): check_dataset_train,
-        }
-        func = table.get((check, None)) or table.get((check, entry.kind)) or (check_train if check == "train" else None)
-        if func is None:
-            raise KeyError(f"no check '{check}' for kind {entry.kind}")
-        func(kit, entry, partner)
-
-    return run
-
-
-for _check in ("contract", "sample", "device", "state", "determinism", "train", "build", "compute", "load"):
-    CHECKS[_check] = _dispatch(_check)
+#: the check of each (name, kind); "contract" applies to every kind, "train" to the trainable ones
+CHECKS: dict[tuple[str, str], Callable[[_Kit, ComponentEntry, Any], None]] = {
+    **{("contract", kind): check_contract for kind in ("prior", "loss", "architecture", "sampler", "metric", "dataset")},
+    **{("train", kind): check_train for kind in TRAINABLE},
+    ("sample", "prior"): check_prior_sample, ("device", "prior"): check_prior_device,
+    ("state", "prior"): check_prior_state, ("determinism", "prior"): check_prior_determinism,
+    ("determinism", "loss"): check_loss_determinism,
+    ("build", "architecture"): check_arch_build, ("device", "architecture"): check_arch_device,
+    ("state", "architecture"): check_arch_state, ("determinism", "architecture"): check_arch_determinism,
+    ("sample", "sampler"): check_sampler_sample, ("device", "sampler"): check_sampler_device,
+    ("state", "sampler"): check_sampler_state, ("determinism", "sampler"): check_sampler_determinism,
+    ("compute", "metric"): check_metric_compute, ("determinism", "metric"): check_metric_determinism,
+    ("load", "dataset"): check_dataset_load, ("train", "dataset"): check_dataset_train,
+}

@@ -68,19 +68,19 @@ class Trainer:
     #: whether the components' outputs passed the full boundary checks (done once, on the first step)
     checked: bool = False
 
-    def real_batch(self, index: int) -> Batch:
-        """Batch ``index`` of the current epoch, scaled to [-1, 1]."""
-        b = self.schedule.batch_size
-        idx = self.state.order[index * b : (index + 1) * b]  # type: ignore[index]
-        images = self.data.images[idx].float().div_(127.5).sub_(1.0)
-        labels = None if self.data.labels is None else self.data.labels[idx]
-        return Batch(images, labels)
-
-    def random_batch(self) -> Batch:
-        """A batch of real images drawn at random (with replacement across calls), scaled to [-1, 1]."""
-        idx = torch.randint(0, len(self.data), (self.schedule.batch_size,), device=self.data.images.device)
+    def batch_at(self, idx: torch.Tensor) -> Batch:
+        """The real images at ``idx``, scaled to [-1, 1], with their labels."""
         images = self.data.images[idx].float().div_(127.5).sub_(1.0)
         return Batch(images, None if self.data.labels is None else self.data.labels[idx])
+
+    def real_batch(self, index: int) -> Batch:
+        """Batch ``index`` of the current epoch."""
+        b = self.schedule.batch_size
+        return self.batch_at(self.state.order[index * b : (index + 1) * b])  # type: ignore[index]
+
+    def random_batch(self) -> Batch:
+        """A batch drawn at random (with replacement across calls), outside the epoch's order."""
+        return self.batch_at(torch.randint(0, len(self.data), (self.schedule.batch_size,), device=self.data.images.device))
 
     def d_step(self, real: Batch, with_graph: bool) -> tuple[torch.Tensor, Latent, torch.Tensor]:
         """One D update on ``real`` and fresh fakes; the loss, the codes and the fakes (with G's graph if asked)."""

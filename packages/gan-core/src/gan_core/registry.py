@@ -173,7 +173,8 @@ class Registry:
         hint = f"did you mean '{close[0]}'? " if close else ""
         available = ", ".join(choices) if choices else "none is installed"
         message = f"there is no {kind} named '{name}'; {hint}available: {available}"
-        unloaded = [f for f in self.failures if (f.plugin, f.package) not in {(r.plugin, r.package) for r in self._refused.values()}]
+        refused = set(self._refused.values())  # their components are named above; the rest never registered anything
+        unloaded = [f for f in self.failures if f not in refused]
         if unloaded:
             broken = ", ".join(f"'{f.plugin}' ({f.package}: {f.error})" for f in unloaded[:3])
             message += f" (these plugins failed to load and may provide it: {broken}; see gan plugins)"
