@@ -234,7 +234,7 @@ def eval_(
 
 
     from .devices import resolve_device
-    from .evaluation.evaluate import Evaluator, Protocol, read_image_folder, read_npz
+    from .evaluation.evaluate import MIN_IMAGES, Evaluator, Protocol, read_image_folder, read_npz
     from .options import parse_assignments
     from .runs import RUN_FILE, atomic_write_json
 
@@ -265,6 +265,9 @@ def eval_(
             images = read_npz(target, n)
         else:
             raise GanError(f"{target} is neither a run directory, a folder of images nor an .npz file")
+        if len(images) < MIN_IMAGES:  # --n is at least MIN_IMAGES, so the file itself is short
+            raise GanError(f"{target} holds only {len(images)} images and metrics need at least {MIN_IMAGES}; "
+                           f"write more (gan sample RUN --n 10000 --out {target})")
         evaluator = Evaluator(protocol, torch_device)
         values = evaluator.evaluate(images, str(target))
         report = {"target": str(target), "n": len(images), "metrics": values, **evaluator.describe(),

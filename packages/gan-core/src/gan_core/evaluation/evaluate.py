@@ -19,6 +19,10 @@ from ..registry import get_registry
 from .features import FeatureExtractor, extract, make_extractor, reference_features
 
 
+#: the fewest images any evaluation accepts (``gan eval --n`` has the same floor)
+MIN_IMAGES = 10
+
+
 @dataclass
 class Protocol:
     """What is compared with what: the choices that make two evaluations comparable."""
@@ -60,8 +64,8 @@ class Evaluator:
 
     def evaluate(self, images: torch.Tensor, what: str = "the generated images") -> dict[str, float]:
         """Every metric on uint8 images (N, C, H, W)."""
-        if len(images) < 10:
-            raise GanError(f"{what} are only {len(images)} images; metrics need at least 10 (use --n 10000)")
+        if len(images) < MIN_IMAGES:
+            raise GanError(f"{what}: only {len(images)} images, but metrics need at least {MIN_IMAGES}")
         self.extractor.check(tuple(images.shape[1:]), what)
         fake = extract(self.extractor, images)
         fake.images = images
@@ -154,15 +158,42 @@ def read_npz(path: Path, limit: int) -> torch.Tensor:
     except (OSError, ValueError, IndexError) as exc:
         raise GanError(f"{path} is not a readable .npz file ({exc})") from exc
     if array.dtype != np.uint8:
-        if np.issubdtype(array.dtype, np.floating) and array.min() >= 0 and array.max() <= 1:
-            array = (array * 255).round().astype(np.uint8)
-        else:
-            raise GanError(f"{path}: images must be uint8 or floats in [0, 1], not {array.dtype}")
-    if array.ndim == 3:
-        array = array[:, None]
-    elif array.ndim == 4 and array.shape[-1] in (1, 3) and array.shape[1] not in (1, 3):
-        array = array.transpose(0, 3, 1, 2)
-    if array.ndim != 4:
-        raise GanError(f"{path}: expected images of shape (N, H, W, C), (N, C, H, W) or (N, H, W), not {array.shape}")
-    return torch.from_numpy(np.ascontiguousarray(array))
+        array = _floats_to_uint8(path, array)
+    return torch.from_numpy(np.ascontiguousarray(_to_nchw(path, array)))
 
+
+#: the channel counts an image array may have (grayscale, RGB)
+_CHANNELS = (1, 3)
+
+
+def _to_nchw(path: Path, array: np.ndarray) -> np.ndarray:
+    """(N, C, H, W) from NHW, NHWC or NCHW, guessing the layout only where one reading is possible."""
+    accepted = "(N, H, W), (N, H, W, C) or (N, C, H, W) with C 1 or 3"
+    if array.ndim == 3:
+        return array[:, None]
+    if array.ndim != 4:
+        raise GanError(f"{path} holds an array of shape {array.shape}; images must be {accepted}")
+    channels_last, channels_first = array.shape[3] in _CHANNELS, array.shape[1] in _CHANNELS
+    if channels_last and not channels_first:
+        return array.transpose(0, 3, 1, 2)
+    if channels_first and not channels_last:
+        return array
+    reason = "either layout could be meant" if channels_first else "neither axis 1 nor axis 3 holds 1 or 3 channels"
+    raise GanError(f"{path} holds an array of shape {array.shape}, and {reason}; save the images as {accepted}")
+
+
+def _floats_to_uint8(path: Path, array: np.ndarray) -> np.ndarray:
+    """uint8 images from floats in [0, 1]; anything else is refused with what is wrong with it."""
+    if not np.issubdtype(array.dtype, np.floating):
+        raise GanError(f"{path}: images must be uint8 or floats in [0, 1], not {array.dtype}")
+    nan = int(np.isnan(array).sum())
+    if nan:
+        raise GanError(f"{path}: the images contain NaN ({nan} of {array.size} pixel values); "
+                       "save finite images (uint8, or floats in [0, 1])")
+    if not np.isfinite(array).all():
+        raise GanError(f"{path}: some pixel values are infinite; save finite images (uint8, or floats in [0, 1])")
+    low, high = float(array.min()), float(array.max())
+    if low < 0 or high > 1:
+        raise GanError(f"{path}: float images must lie in [0, 1], but these range from {low:g} to {high:g}; "
+                       "rescale them (from [-1, 1]: (x + 1) / 2) or save uint8")
+    return (array * 255).round().astype(np.uint8)
