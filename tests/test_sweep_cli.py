@@ -87,3 +87,34 @@ def test_without_ray_the_command_says_how_to_install_it(tmp_path, monkeypatch):
     result = run_cli(["sweep", "-s", "prior.std=0.5,1", "--epochs", "1", "--out", str(tmp_path / "s")])
     assert result.exit_code == 2 and "pip install 'gan-core[sweep]'" in one_line(result)
     assert not (tmp_path / "s").exists()
+
+
+def test_eval_samplers_added_later_evaluate_the_trained_trials_without_retraining(tmp_path, mnist_dir):
+    config = tmp_path / "sweep.toml"
+    table = """[sweep]
+final_n = 100
+[base]
+dataset = "mnist"
+batch-size = 32
+epochs = 1
+holdout = 0.25
+[base.options.dataset]
+limit = 256
+[[include]]
+prior = "normal"
+"""
+    config.write_text(table)
+    out = tmp_path / "sweep"
+    first = run_cli(["sweep", "--config", str(config), "--out", str(out), "--no-report"])
+    assert first.exit_code == 0, first.output
+    run = out / "trials" / "prior=normal,seed=0"
+    config.write_text(table + 'eval-samplers = ["latent-rs"]\n')
+    second = run_cli(["sweep", "--config", str(config), "--out", str(out)])
+    assert second.exit_code == 0, second.output
+    assert "1 trials (0 done, 0 stopped early, 1 to resume, 0 to start)" in one_line(second)
+    report = json.loads((run / "evals" / "latent-rs.json").read_text())
+    assert report["sampler"] == "latent-rs" and report["n"] == 100
+    log = [json.loads(line) for line in (run / "metrics.jsonl").read_text().splitlines()]
+    assert [r["step"] for r in log if "d_loss" in r or "g_loss" in r][-1] == 6  # trained once: 192 images / 32
+    assert "latent-rs" in second.output  # its own row in the table
+    assert json.loads((run / "run.json").read_text())["samplers"]["latent-rs"]["name"] == "latent-rs"

@@ -28,7 +28,7 @@ from gan_core.experiments.compare import (
     setting_columns,
     sort_rows,
 )
-from gan_core.experiments.runindex import find_runs, flatten_settings, read_curves
+from gan_core.experiments.runindex import find_runs, flatten_settings, read_curves, with_sampler_evals
 from gan_core.testing import run_cli
 
 DIRECTIONS = {"fid": "lower", "precision": "higher", "recall": "higher"}
@@ -354,3 +354,24 @@ def test_a_setting_added_later_does_not_split_seed_groups():
     held = {"components": {}, "train": {"seed": 2, "lr_g": 2e-4, "holdout": 0.1}}
     assert "holdout" not in flatten_settings(old) and "holdout" not in flatten_settings(new)
     assert flatten_settings(held)["holdout"] == 0.1
+
+
+def test_samplers_puts_each_post_hoc_evaluation_in_a_row_of_its_own(tmp_path, capsys):
+    root = tmp_path / "runs"
+    for seed, (plain, drs) in enumerate([(30.0, 25.0), (34.0, 27.0)]):
+        run = make_run(root / f"seed{seed}", {"fid": plain}, seed=seed)
+        (run / "evals").mkdir()
+        (run / "evals" / "none.json").write_text(json.dumps({"sampler": "none", "step": 40, "metrics": {"fid": plain}}))
+        (run / "evals" / "drs.json").write_text(json.dumps({"sampler": "drs", "step": 40, "metrics": {"fid": drs}}))
+    records = find_runs([root])
+    assert len(compare_rows(records)) == 1  # without --samplers: the runs' own sampler only
+    rows = compare_rows(with_sampler_evals(records))
+    assert [(r.settings.get("sampler"), r.stats["fid"].mean, r.n) for r in rows] == [("none", 32.0, 2), ("drs", 26.0, 2)]
+    assert all(run.posthoc == "drs" for run in rows[1].runs)
+    result = run_cli(["compare", str(root), "--samplers", "--csv"])
+    assert result.exit_code == 0, result.output
+    lines = list(csv.DictReader(io.StringIO(result.output)))
+    assert [(line["sampler"], float(line["fid_mean"])) for line in lines] == [("drs", 26.0), ("none", 32.0)]
+    out = tmp_path / "report"
+    assert run_cli(["report", str(root), "--samplers", "--out", str(out)]).exit_code == 0
+    assert "2 runs" in (out / "index.html").read_text()

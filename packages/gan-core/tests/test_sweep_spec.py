@@ -129,3 +129,26 @@ def test_early_stopping_is_configured_from_the_trials_and_the_metric(tmp_path):
 def test_a_list_of_includes_alone_is_the_list_of_configurations():
     spec = SweepSpec(base={"epochs": 1}, include=[{"loss": "hinge"}, {"loss": "wgan-gp"}], seeds=[0, 1])
     assert [t.id for t in expand(spec)] == ["loss=hinge,seed=0", "loss=hinge,seed=1", "loss=wgan-gp,seed=0", "loss=wgan-gp,seed=1"]
+
+
+def test_eval_samplers_are_not_part_of_a_trials_name_or_of_the_sweeps_identity():
+    """Adding post-hoc samplers to a trained sweep evaluates its runs; it must not rename (retrain) them."""
+    plain = SweepSpec(base={"epochs": 1, "holdout": 0.1}, include=[{"loss": "hinge"}, {"prior": "normal"}])
+    evaluated = SweepSpec(base={"epochs": 1, "holdout": 0.1, "eval-samplers": ["latent-rs"]},
+                          include=[{"loss": "hinge", "eval-samplers": ["drs", "latent-rs"]}, {"prior": "normal"}])
+    assert [t.id for t in expand(plain)] == [t.id for t in expand(evaluated)]
+    assert plain.as_dict() == evaluated.as_dict()
+    assert [t.eval_samplers for t in expand(evaluated)] == [("latent-rs", "drs"), ("latent-rs",)]
+    validate(evaluated, expand(evaluated))
+    assert "eval_samplers" not in trial_settings(evaluated.base, expand(evaluated)[0].assignments)
+
+
+@pytest.mark.parametrize(("include", "fragment"), [
+    ({"eval-samplers": ["nope"]}, "nope"),
+    ({"eval-samplers": "drs", "holdout": 0.0}, "add holdout = 0.1"),
+    ({"eval-samplers": [3]}, "must be a list of sampler names"),
+])
+def test_bad_eval_samplers_are_refused_before_anything_runs(include, fragment):
+    spec = SweepSpec(base={"epochs": 1}, include=[include])
+    with pytest.raises(GanError, match=fragment):
+        validate(spec, expand(spec))

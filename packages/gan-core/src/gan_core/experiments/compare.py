@@ -25,7 +25,7 @@ from rich.markup import escape
 from rich.table import Table
 
 from ..errors import GanError
-from .runindex import DEFAULT_DIRECTIONS, RunRecord, Scalar, find_runs
+from .runindex import DEFAULT_DIRECTIONS, RunRecord, Scalar, find_runs, with_sampler_evals
 
 SEED = "seed"
 
@@ -317,12 +317,13 @@ def compare(
     metric: Annotated[str | None, typer.Option(help="Sort by this metric, best first. [default: fid, else the first]")] = None,
     csv: Annotated[bool, typer.Option("--csv", help="Print CSV instead of a table.")] = False,
     as_json: Annotated[bool, typer.Option("--json", help="Print a JSON list instead of a table.")] = False,
+    samplers: Annotated[bool, typer.Option("--samplers", help="Also a row per post-hoc sampler the runs were evaluated with (gan eval --sampler, a sweep's eval-samplers).")] = False,
 ) -> None:
     """Compare runs: the settings that differ and their final metrics, seeds pooled into mean ± std."""
     if csv and as_json:
         raise GanError("--csv and --json both choose the output; pass one of them")
     records = find_runs(list(paths))
-    rows = compare_rows(records, by)
+    rows = compare_rows(with_sampler_evals(records) if samplers else records, by)
     chosen = pick_metric(rows, metric)
     directions = directions_of(records)
     rows = sort_rows(rows, chosen, directions)

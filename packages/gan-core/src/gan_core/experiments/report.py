@@ -40,7 +40,7 @@ from .compare import (
     sort_rows,
     status_note,
 )
-from .runindex import RunRecord, find_runs
+from .runindex import RunRecord, find_runs, with_sampler_evals
 
 MARKER = "report.json"
 RESULTS_CSV = "results.csv"
@@ -64,12 +64,15 @@ class Built:
 def report(
     paths: Annotated[list[Path], typer.Argument(help="Run directories, or folders searched for runs (a sweep).")],
     out: Annotated[Path, typer.Option("--out", help="Folder to write index.html and figures into (an earlier report there is replaced).")] = Path("report"),
+    samplers: Annotated[bool, typer.Option("--samplers", help="Also a results row per post-hoc sampler the runs were evaluated with, as gan compare --samplers.")] = False,
 ) -> None:
     """Write an HTML report of runs: loss and metric curves, samples, per-component images, the results table."""
     check_out(out)  # before reading runs: a wrong --out is the cheaper mistake to report
     records = find_runs(list(paths))
+    if samplers:
+        records = with_sampler_evals(records)
     index = write_report(records, out, [str(p) for p in paths])
-    Console().print(f"Wrote {index}: {len(records)} runs; open it in a browser")
+    Console().print(f"Wrote {index}: {sum(not r.posthoc for r in records)} runs; open it in a browser")
 
 
 def write_report(records: list[RunRecord], out: Path, inputs: list[str] | None = None, metric: str | None = None) -> Path:
@@ -135,12 +138,15 @@ def build_report(records: list[RunRecord], folder: Path, inputs: list[str] | Non
     columns = setting_columns(rows)
     numbered = len(rows) > 1
     labels = {id(row): row_label(row, columns, i + 1 if numbered else None) for i, row in enumerate(rows)}
+    # rows of post-hoc evaluations (with_sampler_evals) share their runs' training: drawn once, with the plain row
+    trained = [row for row in rows if not all(run.posthoc for run in row.runs)]
+    records = [r for r in records if not r.posthoc]
     built = Built()
     built.sections.append(results_section(records, rows, columns, metric, directions, numbered))
     (folder / RESULTS_CSV).write_text(csv_text(rows, columns, metrics_of(rows)), encoding="utf-8")
-    built.sections += curve_sections(rows, labels, directions, folder)
-    built.sections += sampler_sections(rows, labels, directions, folder)
-    built.sections += run_sections(records, rows, columns, folder, numbered)
+    built.sections += curve_sections(trained, labels, directions, folder)
+    built.sections += sampler_sections(trained, labels, directions, folder)
+    built.sections += run_sections(records, trained, columns, folder, numbered, rows)
     built.pictures = [p for s in built.sections for p in s.pictures]
     when = dt.datetime.now(dt.timezone.utc).astimezone().strftime("%Y-%m-%d %H:%M %Z")
     meta = f"{len(records)} runs in {len(rows)} groups, made {when} by gan report from {', '.join(inputs or [])}"
@@ -265,16 +271,18 @@ def sampler_sections(rows: list[Row], labels: dict[int, str], directions: dict[s
 
 
 def run_sections(records: list[RunRecord], rows: list[Row], columns: list[str], folder: Path,
-                 numbered: bool) -> list[page.Section]:
+                 numbered: bool, ranked: list[Row] | None = None) -> list[page.Section]:
     """Per run: its last sample grid, images per prior component, and the prior's means in 2-D."""
     slugs = run_slugs(records)
     sections = [page.Section("Runs", body=page.paragraph(
         "Per run, in the order of the results table: the last sample grid written during training, "
         "8 images drawn from each prior component (row k is component k; seed 0), and the prior's "
         "component means projected on their two principal axes.", "meta"))]
-    for i, row in enumerate(rows):
+    ranked = ranked or rows  # the table's order, for the row numbers
+    for row in rows:
+        number = ranked.index(row) + 1 if numbered else None
         for run in row.runs:
-            label = row_label(row, columns, i + 1 if numbered else None, limit=None)
+            label = row_label(row, columns, number, limit=None)
             sections.append(run_section(run, label, slugs[id(run)], folder))
     return sections
 

@@ -16,7 +16,7 @@ import json
 import math
 import os
 import re
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
@@ -77,6 +77,8 @@ class RunRecord:
     #: "higher" or "lower" per metric, as the evaluations declared them (defaults for gan-core's metrics);
     #: a metric missing here declared no direction (a diagnostic) and is sorted as lower-is-better
     directions: dict[str, str]
+    #: set on the copies made by ``with_sampler_evals``: the post-hoc sampler whose evaluation ``final`` holds
+    posthoc: str | None = None
 
     @property
     def name(self) -> str:
@@ -158,6 +160,27 @@ def read_record(path: Path) -> RunRecord:
             directions.setdefault(metric, DEFAULT_DIRECTIONS[metric])
     return RunRecord(path=path, info=info, settings=flatten_settings(info), final=final, final_from=final_from,
                      evals=evals, curves=curves, directions=directions)
+
+
+def with_sampler_evals(records: list[RunRecord]) -> list[RunRecord]:
+    """``records`` followed by one copy per post-hoc evaluation (``gan eval RUN --sampler X``, a sweep's
+    ``eval-samplers``), its ``sampler`` setting and ``final`` metrics those of that evaluation.
+
+    So ``gan compare --samplers`` puts "vanilla + drs" in a row of its own,
+    its seeds pooled like any other row's, next to the same runs' plain row.
+    """
+    copies = []
+    for record in records:
+        own = str(record.settings.get("sampler", "none"))
+        for sampler, values in record.evals.items():
+            if sampler == own:
+                continue
+            settings = {k: v for k, v in record.settings.items() if not k.startswith("sampler.")}
+            settings["sampler"] = sampler
+            copies.append(replace(record, settings=settings, final=dict(values), evals={sampler: values},
+                                  final_from={"source": f"{EVALS_DIR}/{sampler}.json", "sampler": sampler,
+                                              "n": None, "step": None}, posthoc=sampler))
+    return records + copies
 
 
 def _read_json(path: Path) -> Any:

@@ -105,9 +105,11 @@ def _finish(sweep_plan: Any, states: dict[str, str], folder: Path, no_report: bo
     if not done:
         return
     from .compare import compare_rows, directions_of, pick_metric, render_table, sort_rows
-    from .runindex import find_runs
+    from .runindex import find_runs, with_sampler_evals
 
     records = find_runs(done)
+    if any(t.eval_samplers for t in sweep_plan.trials):
+        records = with_sampler_evals(records)  # a row per post-hoc sampler, beside its runs' plain row
     directions = directions_of(records)
     rows = compare_rows(records)
     metric = pick_metric(rows, sweep_plan.metric)

@@ -60,7 +60,9 @@ class SweepPlan:
         if not (path / RUN_FILE).is_file():
             return "new"
         status = json.loads((path / RUN_FILE).read_text()).get("status")
-        if status == "diverged" or (status == "finished" and (path / "eval.json").is_file()):
+        evaluated = (path / "eval.json").is_file() and all((path / "evals" / f"{s}.json").is_file()
+                                                          for s in trial.eval_samplers)
+        if status == "diverged" or (status == "finished" and evaluated):
             return "done"
         return "partial"
 
@@ -180,10 +182,23 @@ def run_trial(tune_config: dict[str, Any]) -> None:
         nan = {config["early_stop"]: float("nan")} if config.get("early_stop") else {}
         tune.report({**nan, FINAL: 1.0, "epoch": float(info["checkpoint"]["epoch"])})
         return
-    protocol = Protocol(n=config["final_n"], data_dir=settings.get("data_dir"),
-                        metric_options=dict(settings.get("options", {}).get("metric", {})))
-    report = evaluate_run(path, protocol,
-                          resolve_device(settings.get("device", "cpu")))
+    device = resolve_device(settings.get("device", "cpu"))
+
+    def evaluated(sampler: str | None) -> dict[str, Any] | None:
+        """This sampler's evaluation of the final checkpoint, if an earlier attempt of the trial wrote it."""
+        name = sampler or (info["components"].get("sampler") or {}).get("name", "none")
+        file = path / "evals" / f"{name}.json"
+        report = json.loads(file.read_text()) if file.is_file() else None
+        return report if report and report.get("step") == info["checkpoint"]["step"] and (path / "eval.json").is_file() else None
+
+    def evaluate(sampler: str | None) -> dict[str, Any]:
+        protocol = Protocol(n=config["final_n"], data_dir=settings.get("data_dir"),
+                            metric_options=dict(settings.get("options", {}).get("metric", {})))
+        return evaluated(sampler) or evaluate_run(path, protocol, device, sampler=sampler)
+
+    report = evaluate(None)
+    for sampler in config.get("eval_samplers", ()):  # post-hoc samplers, each in evals/<sampler>.json
+        evaluate(sampler)
     tune.report({**report["metrics"], "epoch": float(info["checkpoint"]["epoch"]), FINAL: 1.0})
 
 
@@ -271,5 +286,5 @@ def trial_config(sweep: SweepPlan, trial: Trial) -> dict[str, Any]:
     settings = trial_settings(sweep.spec.base, trial.assignments)
     settings.setdefault("device", "cuda" if sweep.trial_gpus > 0 else "cpu")
     return {"id": trial.id, "run": str(sweep.run_dir(trial)), "settings": settings, "final_n": sweep.final_n,
-            "early_stop": sweep.early_stop,
+            "early_stop": sweep.early_stop, "eval_samplers": list(trial.eval_samplers),
             "threads": max(1, math.floor(sweep.trial_cpus))}

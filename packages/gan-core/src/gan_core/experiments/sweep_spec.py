@@ -9,6 +9,11 @@ anything starts, so a typo in the tenth trial does not surface an hour in.
 Keys are written as on the command line: a training flag without its dashes
 (``lr-g``, ``batch-size``, ``prior``, ``epochs``) or a component option
 (``prior.k``, ``loss.lambda_``, ``arch.dropout``).
+
+One key is not a training setting: ``eval-samplers`` (in [base] or an
+[[include]]) lists post-hoc samplers each trial is also evaluated with once
+trained. It is not part of a trial's name, so adding it to a sweep that has
+already trained evaluates the trained runs instead of training new ones.
 """
 
 from __future__ import annotations
@@ -26,6 +31,9 @@ from typing import Any
 from ..config import read_toml
 from ..errors import GanError
 from ..options import OPTION_PREFIXES
+
+#: the key that lists the samplers a trained trial is also evaluated with (not a training setting)
+EVAL_SAMPLERS = "eval-samplers"
 
 #: range forms a random search accepts: uniform(a,b), loguniform(a,b), randint(a,b)
 _RANGE = re.compile(r"^(uniform|loguniform|randint)\(\s*([^,]+),\s*([^)]+)\)$")
@@ -60,10 +68,28 @@ class SweepSpec:
     search_seed: int = 0
 
     def as_dict(self) -> dict[str, Any]:
-        """A JSON-able record, to recognise the same sweep when it is run again."""
+        """A JSON-able record of what is trained, to recognise the same sweep when it is run again.
+
+        ``eval-samplers`` is left out: asking for more evaluations of the same
+        trials is the same sweep.
+        """
         rand = {k: (v if isinstance(v, list) else {v.kind: [v.low, v.high]}) for k, v in self.random.items()}
-        return {"base": self.base, "grid": self.grid, "random": rand, "samples": self.samples, "seeds": self.seeds,
-                "include": self.include, "search_seed": self.search_seed}
+        return {"base": _trained(self.base), "grid": self.grid, "random": rand, "samples": self.samples,
+                "seeds": self.seeds, "include": [_trained(i) for i in self.include], "search_seed": self.search_seed}
+
+
+def _trained(table: dict[str, Any]) -> dict[str, Any]:
+    return {k: v for k, v in table.items() if k != EVAL_SAMPLERS}
+
+
+def eval_samplers_of(table: dict[str, Any], where: str) -> tuple[str, ...]:
+    """The ``eval-samplers`` list of a [base] or [[include]] table, checked to be a list of names."""
+    value = table.get(EVAL_SAMPLERS, [])
+    if isinstance(value, str):
+        value = [value]
+    if not isinstance(value, list) or not all(isinstance(v, str) and v for v in value):
+        raise GanError(f"{where}: {EVAL_SAMPLERS} must be a list of sampler names, e.g. [\"drs\", \"mh\"]")
+    return tuple(value)
 
 
 @dataclass(frozen=True)
@@ -77,6 +103,8 @@ class Trial:
 
     assignments: dict[str, Any]
     exact: bool = False  # append the digest even when the readable name is short
+    #: post-hoc samplers the trained run is also evaluated with (not part of its name)
+    eval_samplers: tuple[str, ...] = ()
 
     @property
     def readable(self) -> str:
@@ -213,13 +241,20 @@ def expand(spec: SweepSpec) -> list[Trial]:
         configurations = unique
     if not spec.grid and not spec.samples and spec.include:
         configurations = []  # a list of configurations: the bare base is not one of them
-    configurations += [dict(i) for i in spec.include]
-    assignments = [{**c, "seed": seed} for c in configurations for seed in spec.seeds]
-    for i, a in enumerate(assignments):
-        if a in assignments[:i]:
+    base_samplers = eval_samplers_of(spec.base, "[base]")
+    evaluated = [base_samplers] * len(configurations)
+    for include in spec.include:
+        configurations.append(_trained(include))
+        extra = eval_samplers_of(include, f"[[include]] {_trained(include)}")
+        evaluated.append(tuple(dict.fromkeys(base_samplers + extra)))
+    assignments = [({**c, "seed": seed}, samplers) for c, samplers in zip(configurations, evaluated)
+                   for seed in spec.seeds]
+    plain = [a for a, _ in assignments]
+    for i, a in enumerate(plain):
+        if a in plain[:i]:
             raise GanError(f"the sweep has two trials with the same settings ({Trial(a).readable}); remove the repeated values")
-    names = [Trial(a).readable for a in assignments]
-    return [Trial(a, exact=names.count(Trial(a).readable) > 1) for a in assignments]
+    names = [Trial(a).readable for a in plain]
+    return [Trial(a, exact=names.count(Trial(a).readable) > 1, eval_samplers=samplers) for a, samplers in assignments]
 
 
 #: settings that name a component: changing one drops the base's options for that kind
@@ -233,7 +268,7 @@ def trial_settings(base: dict[str, Any], assignments: dict[str, Any]) -> dict[st
     in a mixture-prior sweep) does not inherit the base's options for the
     component it replaced.
     """
-    settings = {k.replace("-", "_"): v for k, v in base.items() if k != "options"}
+    settings = {k.replace("-", "_"): v for k, v in base.items() if k not in ("options", EVAL_SAMPLERS)}
     options = {OPTION_PREFIXES.get(kind, kind): dict(table) for kind, table in base.get("options", {}).items()}
     plain = {k.replace("-", "_"): v for k, v in assignments.items() if "." not in k}
     for name, value in plain.items():
@@ -267,5 +302,10 @@ def validate(spec: SweepSpec, trials: list[Trial]) -> None:
                      "loss": config.loss, "sampler": config.sampler}
             for kind, name in names.items():
                 choose(registry, kind, name, config.options.get(kind))
+            for sampler in trial.eval_samplers:
+                wanted = float(getattr(choose(registry, "sampler", sampler, None).entry.cls, "holdout", 0.0))
+                if wanted > (config.holdout or 0.0):
+                    raise GanError(f"{EVAL_SAMPLERS} '{sampler}' calibrates on images D never saw, and this trial "
+                                   f"keeps none; add holdout = {wanted:g} to its settings")
         except GanError as exc:
             raise GanError(f"trial {trial.id}: {exc.message}") from exc
