@@ -3,7 +3,8 @@ import torch
 import torch.nn.functional as F
 
 from gan_core import Batch, Discriminator, GanError, NetworkSpec, create_component, gradient_penalty
-from gan_san.san import HingeSAN, LogisticSAN, SANHead, SANOptions
+from gan_san.head import SANHead
+from gan_san.san import HingeSAN, LogisticSAN, SANOptions
 from gan_san.wasserstein import WGAN, WGANGP, WGANGPOptions, WGANOptions
 
 

@@ -19,11 +19,7 @@ from __future__ import annotations
 
 import dataclasses
 from dataclasses import dataclass
-from typing import Any
-
-import torch
-import torch.nn.functional as F
-from torch import nn
+from typing import TYPE_CHECKING, Any
 
 from gan_core import (
     ENCODER,
@@ -36,11 +32,14 @@ from gan_core import (
     NetworkSpec,
     Prior,
     TrainingDefaults,
-    create_component,
     option,
 )
 
 from .priors import CLUSTER_CODES
+
+if TYPE_CHECKING:
+    import torch
+    from torch import nn
 
 
 @dataclass(frozen=True)
@@ -61,6 +60,8 @@ class ClusterGANLoss(Loss):
     }
 
     def __init__(self, options: Any) -> None:
+        from gan_core import create_component
+
         super().__init__(options)
         if options.base == self.name:
             raise GanError("loss 'clustergan' cannot wrap itself; pick another base with -o loss.base=vanilla")
@@ -105,6 +106,8 @@ class ClusterGANLoss(Loss):
     # --- the encoder
     def build_modules(self, architecture: Architecture, spec: NetworkSpec, prior: Prior) -> nn.Module:
         """The encoder, plus whatever the base loss trains alongside G (saved under ``loss.base.``)."""
+        from torch import nn
+
         if prior.num_components is None:
             raise GanError(f"loss 'clustergan' needs a prior with clusters, not '{prior.name}'; use --prior cluster")
         self.noise_dim = prior.latent_dim
@@ -122,6 +125,8 @@ class ClusterGANLoss(Loss):
 
     def code_losses(self, fake: Batch) -> tuple[torch.Tensor, torch.Tensor]:
         """(||z_n - E_n||^2 averaged, CE(z_c, E_c)) on a generated batch."""
+        import torch.nn.functional as F
+
         if fake.z is None or fake.labels is None:
             raise GanError("loss 'clustergan' needs the generator's codes and clusters; use --prior cluster")
         z_n, logits = self.encode(fake.images)

@@ -17,12 +17,12 @@ part E must recover.
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Any
-
-import torch
-import torch.nn.functional as F
+from typing import TYPE_CHECKING, Any
 
 from gan_core import GanError, Latent, Prior, option
+
+if TYPE_CHECKING:
+    import torch
 
 #: what cluster priors offer the clustergan loss: labelled codes whose first latent_dim coordinates E recovers
 CLUSTER_CODES = "cluster codes"
@@ -45,6 +45,8 @@ class _ClusterPrior(Prior):
         self.num_components = options.k
 
     def clusters(self, n: int, component: int | None) -> torch.Tensor:
+        import torch
+
         if component is None:
             return torch.randint(0, self.num_components, (n,), device=self.device)
         return torch.full((n,), component, dtype=torch.long, device=self.device)
@@ -63,6 +65,9 @@ class OneHotCluster(_ClusterPrior):
         return self.latent_dim + self.num_components
 
     def sample(self, n: int, *, component: int | None = None) -> Latent:
+        import torch
+        import torch.nn.functional as F
+
         k = self.clusters(n, component)
         z_n = self.spread * self.options.sigma * torch.randn(n, self.latent_dim, device=self.device)
         return Latent(torch.cat([z_n, F.one_hot(k, self.num_components).to(z_n.dtype)], dim=1), k)
@@ -81,6 +86,9 @@ class ClusterGMM(_ClusterPrior):
     Options = ClusterGMMOptions
 
     def __init__(self, options: Any, latent_dim: int | None = None) -> None:
+        import torch
+        import torch.nn.functional as F
+
         super().__init__(options, latent_dim)
         # Saved with the run (a buffer), so a run keeps its means whatever the default becomes.
         # One-hot means (the reference's) are sqrt(2) apart: with sigma 0.1 the components barely overlap.
@@ -94,9 +102,13 @@ class ClusterGMM(_ClusterPrior):
         self.register_buffer("means", means)
 
     def sample(self, n: int, *, component: int | None = None) -> Latent:
+        import torch
+
         k = self.clusters(n, component)
         eps = torch.randn(n, self.latent_dim, device=self.device)
         return Latent(self.means[k] + self.spread * self.options.sigma * eps, k)
 
     def describe(self) -> dict[str, Any]:
+        import torch
+
         return {**super().describe(), "closest pair of means": round(float(torch.pdist(self.means).min()), 4)}

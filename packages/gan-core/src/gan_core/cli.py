@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import functools
 import os
+import sys
 import time
 import traceback
 from enum import Enum
@@ -40,8 +41,6 @@ def user_errors(func: Callable[..., Any]) -> Callable[..., Any]:
 
     @functools.wraps(func)
     def wrapper(*args: Any, **kwargs: Any) -> Any:
-        from .engine import StopRequested
-
         try:
             return func(*args, **kwargs)
         except GanError as exc:
@@ -49,14 +48,14 @@ def user_errors(func: Callable[..., Any]) -> Callable[..., Any]:
                 err.print(traceback.format_exc(), markup=False, highlight=False)
             err.print(f"[bold red]Error:[/bold red] {escape(exc.message)}", soft_wrap=True)
             raise typer.Exit(exc.exit_code) from exc
-        except StopRequested:
-            raise typer.Exit(ExitCode.INTERRUPTED)
         except KeyboardInterrupt:
             err.print("Interrupted.")
             raise typer.Exit(ExitCode.INTERRUPTED)
         except (typer.Exit, typer.Abort):
             raise
         except Exception as exc:
+            if _stop_requested(exc):
+                raise typer.Exit(ExitCode.INTERRUPTED) from None
             if _debug["on"] or os.environ.get("GAN_RAISE_ERRORS"):
                 raise
             err.print(
@@ -67,6 +66,12 @@ def user_errors(func: Callable[..., Any]) -> Callable[..., Any]:
             raise typer.Exit(ExitCode.INTERNAL_ERROR) from exc
 
     return wrapper
+
+
+def _stop_requested(exc: Exception) -> bool:
+    """Whether ``exc`` is the training loop's stop after Ctrl-C (without importing the loop, and torch, to ask)."""
+    engine = sys.modules.get(f"{__package__}.engine")
+    return engine is not None and isinstance(exc, engine.StopRequested)
 
 
 @app.callback()
@@ -161,11 +166,7 @@ def sample(
     data_dir: Annotated[Optional[Path], typer.Option(help="Dataset folder, for samplers that fit on real data.")] = None,
 ) -> None:
     """Draw images from a trained run as PNGs, one .npz file or a grid."""
-    import torch
-
-    from .devices import resolve_device
     from .options import parse_assignments
-    from .sampling import check_component, draw, load_run, prepare_sampler, write_grid, write_npz, write_pngs
 
     if out_path is None and grid is None:
         raise GanError("nothing to write: pass --out DIR (or --out FILE.npz) and/or --grid FILE.png")
@@ -178,6 +179,11 @@ def sample(
     options = parse_assignments(option or [])
     if set(options) - {"sampler"}:
         raise GanError("gan sample takes only sampler options (-o sampler.KEY=VALUE)")
+    import torch  # only now: the refusals above need no model
+
+    from .devices import resolve_device
+    from .sampling import check_component, draw, load_run, prepare_sampler, write_grid, write_npz, write_pngs
+
     loaded = load_run(run, resolve_device(device))
     check_component(loaded, class_)
     if sigma_scale != 1.0 and not loaded.model.prior.supports_spread:
@@ -217,7 +223,7 @@ def eval_(
     target: Annotated[Path, typer.Argument(help="A run directory, a folder of PNGs, or an .npz file.")],
     n: Annotated[int, typer.Option("--n", min=10, help="Generated images (and reference images) to compare.")] = 10_000,
     ref: Annotated[Ref, typer.Option(help="Real images to compare with.")] = Ref.test,
-    metrics: Annotated[Optional[str], typer.Option(help="Comma-separated metric names. [default: all installed]")] = None,
+    metrics: Annotated[Optional[str], typer.Option(help="Comma-separated metric names, e.g. fid,kid. [default: all installed but kid]")] = None,
     features: Annotated[Optional[str], typer.Option(help="Feature network: mnist, fashion-mnist or inception. [default: the dataset's]")] = None,
     dataset: Annotated[Optional[str], typer.Option(help="Real dataset, for folders and .npz files. [default: mnist; a run's own]")] = None,
     sampler: Annotated[Optional[str], typer.Option(help="Sampler for a run. [default: the run's]")] = None,
@@ -229,19 +235,19 @@ def eval_(
     as_json: Annotated[bool, typer.Option("--json", help="Print the result as JSON instead of a table.")] = False,
     out_path: Annotated[Optional[Path], typer.Option("--out", help="Also write the result to this JSON file.")] = None,
 ) -> None:
-    """Evaluate generated images: FID, precision, recall, density, coverage, classes."""
+    """Evaluate generated images: FID, precision, recall, density, coverage, classes, classifier score (is); KID when named."""
     import json
 
-
-    from .devices import resolve_device
-    from .evaluation.evaluate import MIN_IMAGES, Evaluator, Protocol, read_image_folder, read_npz
     from .options import parse_assignments
-    from .runs import RUN_FILE, atomic_write_json
 
-    torch_device = resolve_device(device)
     options = parse_assignments(option or [])
     if set(options) - {"sampler", "metric"}:
         raise GanError("gan eval takes only sampler and metric options (-o sampler.KEY=VALUE, -o metric.KEY=VALUE)")
+    from .devices import resolve_device  # only now: the refusals above need no model
+    from .evaluation.evaluate import MIN_IMAGES, Evaluator, Protocol, read_image_folder, read_npz
+    from .runs import RUN_FILE, atomic_write_json
+
+    torch_device = resolve_device(device)
     is_run = target.is_dir() and (target / RUN_FILE).is_file()
     protocol = Protocol(
         n=n, ref=ref.value, features=features, dataset=dataset or "mnist",

@@ -5,24 +5,43 @@ an architecture builds networks, a loss gives the D and G objectives, a
 sampler turns a trained generator into images, a dataset yields uint8
 images. A plugin subclasses one, sets ``name`` and ``Options``, and hands the
 class to the ``register`` callback of the matching hook.
+
+This module does not import torch: ``gan --help``, ``gan plugins`` and every
+refusal of bad input read component classes without it. The contracts that
+are torch modules (:class:`Prior`, :class:`Sampler`, :class:`Discriminator`)
+get ``torch.nn.Module`` as their base when the first instance of any of them
+is made (see :func:`attach_torch`).
 """
 
 from __future__ import annotations
 
 import functools
 import inspect
+import sys
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, ClassVar, Literal, NamedTuple
 
-import torch
-from torch import nn
-
 from .options import NoOptions
 
 if TYPE_CHECKING:
+    import torch
     from rich.progress import Progress
+    from torch import nn
+    from torch.nn import Module as _Module
+else:
+
+    class _Module:
+        """Stands in for ``torch.nn.Module`` as a base until torch is needed; see :func:`attach_torch`."""
+
+
+def _new_torch_module(cls: type, *args: Any, **kwargs: Any) -> Any:
+    """``__new__`` of the contracts that are torch modules: make them torch modules, then the instance."""
+    attach_torch()
+    from torch import nn
+
+    return nn.Module.__new__(cls)
 
 
 class Component:
@@ -127,10 +146,11 @@ class Latent(NamedTuple):
     labels: torch.Tensor | None = None
 
 
-class Prior(Component, nn.Module):
+class Prior(Component, _Module):
     """Samples latent codes; learnable parameters train with the generator."""
 
     kind = "prior"
+    __new__ = _new_torch_module
     #: number of components ``gan sample --class k`` can pick from (None: not a mixture)
     num_components: int | None = None
     #: latent size when the user gives no --latent-dim
@@ -142,6 +162,9 @@ class Prior(Component, nn.Module):
     supports_spread: ClassVar[bool] = False
 
     def __init__(self, options: Any, latent_dim: int | None = None) -> None:
+        import torch
+        from torch import nn
+
         nn.Module.__init__(self)
         self.options = options
         self.latent_dim = self.default_latent_dim if latent_dim is None else latent_dim
@@ -164,7 +187,7 @@ class Prior(Component, nn.Module):
 # --------------------------------------------------------------------------- networks
 
 
-class Discriminator(nn.Module):
+class Discriminator(_Module):
     """D(x) = head(features(x)) with ``head`` an ``nn.Linear``.
 
     Keeping the last linear layer separate is the contract that lets a loss
@@ -172,6 +195,7 @@ class Discriminator(nn.Module):
     architecture plugin that built the rest.
     """
 
+    __new__ = _new_torch_module
     head: nn.Module
     #: whether batches may be concatenated into one forward pass. None (the
     #: default): the core decides, False when D normalises over the batch
@@ -195,12 +219,16 @@ def discriminate(d: Discriminator, *images: torch.Tensor) -> tuple[torch.Tensor,
     """
     if len(images) == 1 or not joins_batches(d):
         return tuple(d(x) for x in images)
+    import torch
+
     outputs = d(torch.cat(images))
     return tuple(outputs.split([len(x) for x in images]))
 
 
 def normalises_over_batch(module: nn.Module) -> bool:
     """Whether ``module`` holds a layer whose output depends on the rest of the batch (BatchNorm)."""
+    from torch import nn
+
     return any(isinstance(m, nn.modules.batchnorm._BatchNorm) for m in module.modules())
 
 
@@ -366,13 +394,15 @@ class TrainedModel:
     #: (C, H, W) of the generated images; None when unknown (a model built by hand)
     image_shape: tuple[int, int, int] | None = None
 
-    @torch.no_grad()
     def generate(self, n: int, *, component: int | None = None) -> Batch:
         """``n`` images from the prior (one component of it if given), with their labels and codes."""
+        import torch
+
         from .checks import checked_latent
 
-        latent = checked_latent(self.prior, self.prior.sample(n, component=component), n, self.prior.code_dim)
-        return Batch(self.generator(latent.z), latent.labels, latent.z)
+        with torch.no_grad():
+            latent = checked_latent(self.prior, self.prior.sample(n, component=component), n, self.prior.code_dim)
+            return Batch(self.generator(latent.z), latent.labels, latent.z)
 
     def score(self, images: torch.Tensor) -> torch.Tensor:
         """D's realness score of each image (differentiable: latent ascent follows its gradient)."""
@@ -387,7 +417,7 @@ class SampleResult(NamedTuple):
     proposals: int  # how many candidates were drawn to accept ``n``
 
 
-class Sampler(Component, nn.Module):
+class Sampler(Component, _Module):
     """Turns a trained generator into images, possibly rejecting or moving samples.
 
     State learned by :meth:`fit` lives in the module's parameters and buffers
@@ -395,6 +425,7 @@ class Sampler(Component, nn.Module):
     """
 
     kind = "sampler"
+    __new__ = _new_torch_module
     #: whether :meth:`fit` must run once on a trained model before sampling; read on the
     #: instance, so a sampler may decide from its options (set it in ``__init__``)
     needs_fit: bool = False
@@ -403,6 +434,8 @@ class Sampler(Component, nn.Module):
     holdout: float = 0.0
 
     def __init__(self, options: Any) -> None:
+        from torch import nn
+
         nn.Module.__init__(self)
         self.options = options
 
@@ -479,6 +512,9 @@ class Metric(Component):
     needs_classes: ClassVar[bool] = False
     #: whether the metric reads ``real.images`` (the reference images are then loaded too)
     needs_images: ClassVar[bool] = False
+    #: whether it is computed when no metric is named; a slow metric sets False and is computed only
+    #: when named (``gan eval --metrics NAME``, ``gan train --keep-best NAME``)
+    by_default: ClassVar[bool] = True
 
     def __init__(self, options: Any) -> None:
         self.options = options
@@ -535,3 +571,35 @@ def _takes_real(g_loss: Callable[..., Any]) -> bool:
     if real is not None:
         return real.kind is not real.POSITIONAL_ONLY
     return any(p.kind is p.VAR_KEYWORD for p in params.values())
+
+
+#: the contracts that are torch modules, defined with a stand-in base until torch is needed
+TORCH_MODULES: tuple[type, ...] = (Prior, Discriminator, Sampler)
+_attached = False
+
+
+def attach_torch() -> None:
+    """Give :data:`TORCH_MODULES` their real base, ``torch.nn.Module``, in place of the stand-in.
+
+    Python recomputes the method resolution order of every subclass already
+    defined, which comes out as if the contract had named ``nn.Module`` from
+    the start. Called for every instance of any of them (the first does the
+    work), and on import when torch is already loaded.
+    """
+    global _attached
+    if _attached:
+        return
+    from torch import nn
+
+    for cls in TORCH_MODULES:
+        if _Module in cls.__bases__:
+            try:
+                cls.__bases__ = tuple(nn.Module if base is _Module else base for base in cls.__bases__)
+            except TypeError as exc:  # a subclass listing nn.Module before the contract: no consistent order
+                raise TypeError(f"gan_core.{cls.__name__} cannot become a torch module ({exc}); a subclass that names "
+                                f"both must list {cls.__name__} before nn.Module") from exc
+    _attached = True
+
+
+if "torch" in sys.modules:  # torch is loaded anyway: be a torch module from the start
+    attach_torch()

@@ -14,13 +14,14 @@ form. Every divergence has its own loss, ``fgan-<name>``.
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Any, ClassVar
-
-import torch
+from typing import TYPE_CHECKING, Any, ClassVar
 
 from gan_core import Batch, Discriminator, Loss, discriminate, option
 
 from .divergences import DIVERGENCES, Divergence
+
+if TYPE_CHECKING:
+    import torch
 
 
 @dataclass(frozen=True)

@@ -7,14 +7,14 @@ and both give D K+1 outputs.
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Any
-
-import torch
-import torch.nn.functional as F
+from typing import TYPE_CHECKING, Any
 
 from gan_core import Batch, Discriminator, GanError, Loss, Prior, discriminate, option
 
 from .priors import CLASS_PRIOR
+
+if TYPE_CHECKING:
+    import torch
 
 CLASS_CONDITIONAL_LOSS = "class-conditional-loss"
 _NEEDS = {
@@ -40,11 +40,16 @@ class SupervisedLoss(Loss):
         return (prior.num_components or 0) + 1
 
     def d_loss(self, d: Discriminator, real: Batch, fake: Batch) -> torch.Tensor:
+        import torch
+        import torch.nn.functional as F
+
         r, f = discriminate(d, real.images, fake.images)
         fake_class = torch.full((len(f),), f.shape[1] - 1, dtype=torch.long, device=f.device)
         return F.cross_entropy(r, _labels(real, "real data")) + F.cross_entropy(f, fake_class)
 
     def g_loss(self, d: Discriminator, fake: Batch) -> torch.Tensor:
+        import torch.nn.functional as F
+
         return F.cross_entropy(d(fake.images), _labels(fake, "generated codes"))
 
     def realness(self, outputs: torch.Tensor) -> torch.Tensor:
@@ -74,6 +79,8 @@ class AuxiliaryClassifierLoss(Loss):
         return (prior.num_components or 0) + 1
 
     def d_loss(self, d: Discriminator, real: Batch, fake: Batch) -> torch.Tensor:
+        import torch.nn.functional as F
+
         r, f = discriminate(d, real.images, fake.images)
         adversarial = F.softplus(-r[:, -1]).mean() + F.softplus(f[:, -1]).mean()
         classes = F.cross_entropy(r[:, :-1], _labels(real, "real data"))
@@ -82,6 +89,8 @@ class AuxiliaryClassifierLoss(Loss):
         return adversarial + self.options.class_weight * classes
 
     def g_loss(self, d: Discriminator, fake: Batch) -> torch.Tensor:
+        import torch.nn.functional as F
+
         out = d(fake.images)
         adversarial = F.softplus(-out[:, -1]).mean()  # non-saturating
         return adversarial + self.options.class_weight * F.cross_entropy(out[:, :-1], _labels(fake, "generated codes"))

@@ -10,12 +10,12 @@ component k to class k.
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Any, Literal
-
-import torch
-from torch import nn
+from typing import TYPE_CHECKING, Any, Literal
 
 from gan_core import GanError, Latent, Prior, option
+
+if TYPE_CHECKING:
+    import torch
 
 CLASS_PRIOR = "class-prior"
 
@@ -35,6 +35,8 @@ class StaticGM(Prior):
     supports_spread = True
 
     def __init__(self, options: Any, latent_dim: int | None = None) -> None:
+        import torch
+
         super().__init__(options, latent_dim)
         self.num_components = options.k
         # Buffers: drawn from the seeded RNG at construction, then saved in the run's weights.
@@ -47,17 +49,23 @@ class StaticGM(Prior):
         return self.log_sigma.exp()
 
     def components(self, n: int, component: int | None) -> torch.Tensor:
+        import torch
+
         if component is None:
             return torch.randint(0, self.num_components, (n,), device=self.device)
         return torch.full((n,), component, dtype=torch.long, device=self.device)
 
     def sample(self, n: int, *, component: int | None = None) -> Latent:
+        import torch
+
         k = self.components(n, component)
         eps = torch.randn(n, self.latent_dim, device=self.device)
         # reparameterised: gradients reach means and sigmas when they are parameters
         return Latent(self.means[k] + self.spread * self.sigmas[k] * eps, k)
 
     def describe(self) -> dict[str, Any]:
+        import torch
+
         sigmas = self.sigmas.detach().cpu()
         means = self.means.detach().cpu()
         return {
@@ -80,6 +88,8 @@ class DynamicGM(StaticGM):
     Options = DynamicGMOptions
 
     def __init__(self, options: Any, latent_dim: int | None = None) -> None:
+        from torch import nn
+
         super().__init__(options, latent_dim)
         means, log_sigma = self.means, self.log_sigma
         del self.means, self.log_sigma  # become parameters: trained with G's optimiser, saved with the run

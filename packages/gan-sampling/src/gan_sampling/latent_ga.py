@@ -12,13 +12,14 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Any
-
-import torch
+from typing import TYPE_CHECKING, Any
 
 from gan_core import ImageData, SampleResult, Sampler, TrainedModel, option
 
 from .latent_rs import LatentRejection, LatentRSOptions
+
+if TYPE_CHECKING:
+    import torch
 
 
 @dataclass(frozen=True)
@@ -34,6 +35,8 @@ class LatentGAOptions:
 def ascend(score: Callable[[torch.Tensor], torch.Tensor], z: torch.Tensor, steps: int, step_size: float,
            normalize: bool) -> torch.Tensor:
     """z moved ``steps`` times by ``step_size`` along the gradient of ``score`` (summed over the batch)."""
+    import torch
+
     for _ in range(steps):
         z = z.detach().requires_grad_(True)
         with torch.enable_grad():
@@ -75,6 +78,8 @@ class LatentGradientAscent(Sampler):
         return ascend(score, z, o.steps, o.step_size, o.normalize)
 
     def sample(self, model, n, *, component=None, max_proposals=None) -> SampleResult:
+        import torch
+
         latent = model.prior.sample(n, component=component)
         z = self.ascend(model, latent.z)
         with torch.no_grad():

@@ -19,17 +19,17 @@ probability w(z) / m, so G runs only on accepted codes.
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Any
-
-import torch
-import torch.nn.functional as F
-from torch import nn
+from typing import TYPE_CHECKING, Any
 
 from gan_core import ImageData, SampleResult, Sampler, TrainedModel, option
-from gan_core import gradient_penalty
 
 from .budget import out_of_proposals, proposal_limit
-from .calibration import real_subset
+
+if TYPE_CHECKING:
+    import torch
+    from torch import nn
+
+    from .networks import WeightNetwork
 
 
 @dataclass(frozen=True)
@@ -45,25 +45,10 @@ class LatentRSOptions:
     real_images: int = option(20_000, "real training images the critic sees", min=100)
 
 
-def mlp(inputs: int, width: int = 256) -> nn.Sequential:
-    return nn.Sequential(
-        nn.Linear(inputs, width), nn.LeakyReLU(0.2), nn.Linear(width, width), nn.LeakyReLU(0.2), nn.Linear(width, 1)
-    )
-
-
-class WeightNetwork(nn.Module):
-    """w(z) = softplus(MLP(z)) >= 0."""
-
-    def __init__(self, latent_dim: int) -> None:
-        super().__init__()
-        self.net = mlp(latent_dim)
-
-    def forward(self, z: torch.Tensor) -> torch.Tensor:
-        return F.softplus(self.net(z)).squeeze(1)
-
-
 def weight_objective(w: torch.Tensor, critic_on_fake: torch.Tensor, m: float, mean_penalty: float, max_penalty: float) -> torch.Tensor:
     """What the weight network minimises: minus the reweighted critic score, plus its two penalties."""
+    import torch.nn.functional as F
+
     reweighted = (w * critic_on_fake).mean()
     return -reweighted + mean_penalty * (w.mean() - 1).square() + max_penalty * F.relu(w - m).square().mean()
 
@@ -76,6 +61,8 @@ class LatentRejection(Sampler):
     needs_fit = True
 
     def __init__(self, options: Any) -> None:
+        import torch
+
         super().__init__(options)
         self.weights: WeightNetwork | None = None
         self.critic: nn.Module | None = None
@@ -84,6 +71,10 @@ class LatentRejection(Sampler):
 
     def build(self, latent_dim: int, pixels: int) -> tuple[WeightNetwork, nn.Module]:
         """The weight network and critic; both are saved with the run."""
+        import torch
+
+        from .networks import WeightNetwork, mlp
+
         self.sizes.copy_(torch.tensor([latent_dim, pixels]))
         self.weights = WeightNetwork(latent_dim).to(self.m.device)
         self.critic = mlp(pixels).to(self.m.device)
@@ -96,6 +87,12 @@ class LatentRejection(Sampler):
         return super().load_state_dict(state, strict=strict, assign=assign)
 
     def fit(self, model: TrainedModel, data: ImageData, progress=None) -> None:
+        import torch
+
+        from gan_core import gradient_penalty
+
+        from .calibration import real_subset
+
         o, device = self.options, model.device
         real_pool = real_subset(data, min(o.real_images, len(data)), device).flatten(1)
         weights, critic = self.build(model.prior.code_dim, real_pool.shape[1])
@@ -131,29 +128,33 @@ class LatentRejection(Sampler):
         critic.eval().requires_grad_(False)
         weights.eval().requires_grad_(False)
 
-    @torch.no_grad()
     def acceptance(self, z: torch.Tensor) -> torch.Tensor:
-        assert self.weights is not None
-        return (self.weights(z) / self.m).clamp(max=1.0)
+        import torch
 
-    @torch.no_grad()
+        with torch.no_grad():
+            assert self.weights is not None
+            return (self.weights(z) / self.m).clamp(max=1.0)
+
     def sample(self, model, n, *, component=None, max_proposals=None) -> SampleResult:
-        limit = proposal_limit(n, max_proposals)
-        codes, labels, accepted, proposals = [], [], 0, 0
-        while accepted < n:
-            if proposals >= limit:
-                raise out_of_proposals(self.name, accepted, n, proposals)
-            size = min(max(4 * (n - accepted), 256), 4096, limit - proposals)
-            latent = model.prior.sample(size, component=component)
-            keep = torch.rand(size, device=latent.z.device) < self.acceptance(latent.z)
-            proposals += size
-            codes.append(latent.z[keep])
-            if latent.labels is not None:
-                labels.append(latent.labels[keep])
-            accepted += int(keep.sum())
-        z = torch.cat(codes)[:n]
-        images = torch.cat([model.generator(z[i : i + 1000]) for i in range(0, n, 1000)])  # G only on accepted codes
-        return SampleResult(images, torch.cat(labels)[:n] if labels else None, proposals)
+        import torch
+
+        with torch.no_grad():
+            limit = proposal_limit(n, max_proposals)
+            codes, labels, accepted, proposals = [], [], 0, 0
+            while accepted < n:
+                if proposals >= limit:
+                    raise out_of_proposals(self.name, accepted, n, proposals)
+                size = min(max(4 * (n - accepted), 256), 4096, limit - proposals)
+                latent = model.prior.sample(size, component=component)
+                keep = torch.rand(size, device=latent.z.device) < self.acceptance(latent.z)
+                proposals += size
+                codes.append(latent.z[keep])
+                if latent.labels is not None:
+                    labels.append(latent.labels[keep])
+                accepted += int(keep.sum())
+            z = torch.cat(codes)[:n]
+            images = torch.cat([model.generator(z[i : i + 1000]) for i in range(0, n, 1000)])  # G only on accepted codes
+            return SampleResult(images, torch.cat(labels)[:n] if labels else None, proposals)
 
     def describe(self) -> dict[str, Any]:
         return {"m": float(self.m), "latent dim": int(self.sizes[0]), "trained": self.weights is not None}

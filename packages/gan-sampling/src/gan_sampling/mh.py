@@ -25,14 +25,14 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Any
-
-import torch
+from typing import TYPE_CHECKING, Any
 
 from gan_core import ImageData, SampleResult, Sampler, TrainedModel, option
 
 from .budget import out_of_proposals, proposal_limit
-from .calibration import CALIBRATORS, fit_calibration, real_subset, scores_of
+
+if TYPE_CHECKING:
+    import torch
 
 
 @dataclass(frozen=True)
@@ -61,6 +61,8 @@ def independence_chains(
     chain started at its first proposal and run over the others, the
     reference's restart. Without it, chains start at their first proposal.
     """
+    import torch
+
     first, first_labels = propose(chains)
     first_ratio = log_ratio(first)
     # the restart chain B: from the first proposal; the real-start chain A: from `start`
@@ -89,6 +91,8 @@ def independence_chains(
 def _step(state: torch.Tensor, labels: torch.Tensor | None, ratio: torch.Tensor, candidate: torch.Tensor,
           candidate_labels: torch.Tensor | None, proposed: torch.Tensor):
     """One MH step of every chain: accept the candidate with probability min(1, exp(proposed - ratio))."""
+    import torch
+
     accept = torch.rand_like(proposed).log() < proposed - ratio
     mask = accept.view(-1, *([1] * (state.dim() - 1)))
     state = torch.where(mask, candidate, state)
@@ -106,6 +110,10 @@ class MetropolisHastings(Sampler):
     holdout = 0.1  # the reference keeps 10% of the training data away from D for calibration (calib_frac=0.1)
 
     def __init__(self, options: Any) -> None:
+        import torch
+
+        from .calibration import CALIBRATORS
+
         super().__init__(options)
         self.calibration = CALIBRATORS[options.calibrator]()
         # calibrated logits of the real images the calibration saw: where chains start (init=real)
@@ -113,37 +121,47 @@ class MetropolisHastings(Sampler):
         self.move_rate = float("nan")
 
     def _load_from_state_dict(self, state_dict, prefix, *args, **kwargs) -> None:  # type: ignore[no-untyped-def]
+        import torch
+
         key = prefix + "real_logits"
         if key in state_dict:  # its length is the calibration size: make room before loading
             self.real_logits = torch.empty_like(state_dict[key])
         super()._load_from_state_dict(state_dict, prefix, *args, **kwargs)
 
-    @torch.no_grad()
     def fit(self, model: TrainedModel, data: ImageData, progress=None) -> None:
-        self.calibration = fit_calibration(model, data, self.options.calibration, progress, self.options.calibrator)
-        real = scores_of(model, real_subset(data, self.options.calibration, model.device))
-        self.real_logits = self.calibration(real)
+        import torch
 
-    @torch.no_grad()
+        from .calibration import fit_calibration, real_subset, scores_of
+
+        with torch.no_grad():
+            self.calibration = fit_calibration(model, data, self.options.calibration, progress, self.options.calibrator)
+            real = scores_of(model, real_subset(data, self.options.calibration, model.device))
+            self.real_logits = self.calibration(real)
+
     def sample(self, model, n, *, component=None, max_proposals=None) -> SampleResult:
-        proposals = n * self.options.chain_length
-        limit = proposal_limit(n, max_proposals)
-        if proposals > limit:
-            raise out_of_proposals(self.name, 0, n, limit)
+        import torch
 
-        def propose(size: int) -> tuple[torch.Tensor, torch.Tensor | None]:
-            batch = model.generate(size, component=component)
-            return batch.images, batch.labels
+        from .calibration import scores_of
 
-        start = None
-        if self.options.init == "real":
-            pick = torch.randint(0, len(self.real_logits), (n,), device=self.real_logits.device)
-            start = self.real_logits[pick]
-        images, labels, rate = independence_chains(
-            propose, lambda x: self.calibration(scores_of(model, x)), n, self.options.chain_length, start
-        )
-        self.move_rate = float(rate)
-        return SampleResult(images, labels, proposals)
+        with torch.no_grad():
+            proposals = n * self.options.chain_length
+            limit = proposal_limit(n, max_proposals)
+            if proposals > limit:
+                raise out_of_proposals(self.name, 0, n, limit)
+
+            def propose(size: int) -> tuple[torch.Tensor, torch.Tensor | None]:
+                batch = model.generate(size, component=component)
+                return batch.images, batch.labels
+
+            start = None
+            if self.options.init == "real":
+                pick = torch.randint(0, len(self.real_logits), (n,), device=self.real_logits.device)
+                start = self.real_logits[pick]
+            images, labels, rate = independence_chains(
+                propose, lambda x: self.calibration(scores_of(model, x)), n, self.options.chain_length, start
+            )
+            self.move_rate = float(rate)
+            return SampleResult(images, labels, proposals)
 
     def describe(self) -> dict[str, Any]:
         return {**self.calibration.describe(),

@@ -10,58 +10,18 @@ GAN objective a distance between the distributions (the paper's
 "metrizability"). The generator's loss is the base loss through the full f.
 
 Any architecture works: the loss replaces D's ``head`` (the contract of
-``gan_core.Discriminator``) with :class:`SANHead` in ``prepare_discriminator``.
+``gan_core.Discriminator``) with :class:`~gan_san.head.SANHead` in ``prepare_discriminator``.
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass
-
-import torch
-import torch.nn.functional as F
-from torch import nn
+from typing import TYPE_CHECKING
 
 from gan_core import Batch, Discriminator, GanError, Loss, Prior, TrainingDefaults, option
 
-
-class SANHead(nn.Module):
-    """f(h) = s * <omega, h> with omega = v / |v|: no bias, no sigmoid."""
-
-    def __init__(self, in_features: int, weight: torch.Tensor | None = None) -> None:
-        super().__init__()
-        if weight is None:
-            weight = nn.Linear(in_features, 1).weight.detach()
-        # Start from the replaced layer: omega = w / |w|, s = |w| (as SAN's reference code does),
-        # so D's initial outputs keep the architecture's scale instead of jumping to |s| = 1.
-        self.direction = nn.Parameter(weight.detach().clone().view(1, in_features))
-        self.scale = nn.Parameter(weight.detach().norm().clamp(min=1e-12).view(1))
-
-    @property
-    def omega(self) -> torch.Tensor:
-        return F.normalize(self.direction, dim=1)
-
-    def forward(self, h: torch.Tensor) -> torch.Tensor:
-        return self.scale * F.linear(h, self.omega)
-
-    def split_scores(self, h: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
-        """(score training h and s with omega fixed, score training omega with h and s fixed)."""
-        fun = self.scale * F.linear(h, self.omega.detach())
-        direction = self.scale.detach() * F.linear(h.detach(), self.omega)
-        return fun, direction
-
-
-def normalise_after_first(discriminator: Discriminator) -> None:
-    """Spectral normalisation on every conv and linear layer of D's features but the first (the head aside).
-
-    simple-san's discriminator leaves its first conv plain and normalises
-    the ones after it; an architecture plugin's D gets the same treatment.
-    """
-    from torch.nn.utils.parametrizations import spectral_norm
-
-    layers = [m for name, m in discriminator.named_modules()
-              if isinstance(m, (nn.Conv2d, nn.Linear)) and not name.startswith("head")]
-    for layer in layers[1:]:
-        spectral_norm(layer)
+if TYPE_CHECKING:
+    import torch
 
 
 @dataclass(frozen=True)
@@ -82,6 +42,10 @@ class _SAN(Loss):
         return TrainingDefaults(optimizer="adam", lr_g=1e-3, lr_d=1e-3, betas=(0.0, 0.99), d_steps=1)
 
     def prepare_discriminator(self, discriminator: Discriminator) -> Discriminator:
+        from torch import nn
+
+        from .head import SANHead, normalise_after_first
+
         if self.options.spectral_norm:
             normalise_after_first(discriminator)
         head = discriminator.head
@@ -94,6 +58,8 @@ class _SAN(Loss):
         return discriminator
 
     def d_loss(self, d: Discriminator, real: Batch, fake: Batch) -> torch.Tensor:
+        import torch
+
         if d.joint_batches:
             h = d.features(torch.cat([real.images, fake.images]))
         else:
@@ -120,9 +86,13 @@ class LogisticSAN(_SAN):
     name = "san"
 
     def base_d(self, real: torch.Tensor, fake: torch.Tensor) -> torch.Tensor:
+        import torch.nn.functional as F
+
         return F.softplus(-real).mean() + F.softplus(fake).mean()
 
     def base_g(self, fake: torch.Tensor) -> torch.Tensor:
+        import torch.nn.functional as F
+
         return F.softplus(-fake).mean()
 
 
@@ -132,6 +102,8 @@ class HingeSAN(_SAN):
     name = "hinge-san"
 
     def base_d(self, real: torch.Tensor, fake: torch.Tensor) -> torch.Tensor:
+        import torch.nn.functional as F
+
         return F.relu(1 - real).mean() + F.relu(1 + fake).mean()
 
     def base_g(self, fake: torch.Tensor) -> torch.Tensor:

@@ -9,11 +9,12 @@ away from 1 on points between real and fake samples.
 from __future__ import annotations
 
 from dataclasses import dataclass
-
-import torch
+from typing import TYPE_CHECKING
 
 from gan_core import Batch, Discriminator, Loss, TrainingDefaults, discriminate, option
-from gan_core import gradient_penalty
+
+if TYPE_CHECKING:
+    import torch
 
 UNBOUNDED_CRITIC = "unbounded-critic"
 
@@ -50,10 +51,12 @@ class WGAN(Loss):
     def g_loss(self, d: Discriminator, fake: Batch) -> torch.Tensor:
         return -d(fake.images).mean()
 
-    @torch.no_grad()
     def after_d_step(self, d: Discriminator) -> None:
-        for p in d.parameters():
-            p.clamp_(-self.options.clip, self.options.clip)
+        import torch
+
+        with torch.no_grad():
+            for p in d.parameters():
+                p.clamp_(-self.options.clip, self.options.clip)
 
     def critic_steps(self, step: int) -> int | None:
         """martinarjovsky/WassersteinGAN main.py: Diters = 100 while gen_iterations < 25 or % 500 == 0."""
@@ -81,6 +84,8 @@ class WGANGP(Loss):
         return TrainingDefaults(optimizer="adam", lr_g=o.lr, lr_d=o.lr, betas=(0.0, 0.9), d_steps=o.critic_steps)
 
     def d_loss(self, d: Discriminator, real: Batch, fake: Batch) -> torch.Tensor:
+        from gan_core import gradient_penalty
+
         return -wasserstein_gap(d, real, fake) + self.options.lambda_ * gradient_penalty(d, real.images, fake.images)
 
     def g_loss(self, d: Discriminator, fake: Batch) -> torch.Tensor:

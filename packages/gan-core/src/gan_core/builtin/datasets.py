@@ -1,22 +1,24 @@
-"""MNIST-style IDX datasets and folders of image files."""
+"""MNIST-style IDX datasets and folders of image files.
+
+numpy, PIL, torch and the file readers are imported when data is loaded, not
+when the datasets are registered (``gan --help`` and ``gan plugins`` need neither).
+"""
 
 from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
-from typing import ClassVar
-
-import numpy as np
-import torch
-from PIL import Image, UnidentifiedImageError
+from typing import TYPE_CHECKING, ClassVar
 
 from ..components import DataRequest, Dataset, ImageData
-from ..data.idx import read_idx
-from ..data.locate import find_files
 from ..errors import GanError
 from ..options import option
 from ..plugins import hookimpl
+
+if TYPE_CHECKING:
+    import numpy as np
+    import torch
 
 
 @dataclass(frozen=True)
@@ -33,6 +35,9 @@ class IDXDataset(Dataset):
     num_classes: ClassVar[int] = 10
 
     def load(self, request: DataRequest) -> ImageData:
+        from ..data.idx import read_idx
+        from ..data.locate import find_files
+
         prefix = "train" if request.split == "train" else "t10k"
         names = [f"{prefix}-images-idx3-ubyte", f"{prefix}-labels-idx1-ubyte"]
         files = find_files(self.name, names, request, layouts=self.layouts, mirrors=self.mirrors)
@@ -89,6 +94,9 @@ class ImageFolder(Dataset):
 
     def load(self, request: DataRequest) -> ImageData:
         """Read every image under ``path`` (the split is ignored: a folder has one)."""
+        import numpy as np
+        import torch
+
         root = self._root()
         files = image_files(root)
         if not files:
@@ -116,6 +124,9 @@ class ImageFolder(Dataset):
 
     def _read(self, path: Path) -> np.ndarray:
         """One image as uint8 (H, W) or (H, W, 3), converted and resized as the options say."""
+        import numpy as np
+        from PIL import Image, UnidentifiedImageError
+
         o = self.options
         try:
             with Image.open(path) as image:
@@ -155,6 +166,8 @@ def _check_same_size(arrays: list[np.ndarray], files: list[Path]) -> None:
 
 def _labels_from_subfolders(root: Path, files: list[Path]) -> tuple[torch.Tensor | None, int | None]:
     """Labels when every image sits in an immediate subfolder of ``root`` (one per class)."""
+    import torch
+
     parents = [f.parent for f in files]
     if any(p.parent != root for p in parents):
         return None, None

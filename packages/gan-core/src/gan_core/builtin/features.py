@@ -1,17 +1,30 @@
 """gan-core's feature networks: the shipped MNIST / Fashion-MNIST classifiers and Inception-v3.
 
 Registered through ``register_feature_networks`` like any plugin's, so a
-dataset plugin brings its own network the same way.
+dataset plugin brings its own network the same way. Registering imports no
+torch: each network's module is imported when the network is built.
 """
 
 from __future__ import annotations
 
-from ..evaluation.featurenet import shipped_extractor, shipped_names
+from importlib import resources
+
 from ..plugins import hookimpl
 
 
+def _shipped_names() -> list[str]:
+    """The datasets whose classifier ships in gan_core/weights (``NAME-features.json``), as featurenet reads them."""
+    folder = resources.files("gan_core") / "weights"
+    return sorted(p.name.removesuffix("-features.json") for p in folder.iterdir() if p.name.endswith("-features.json"))
+
+
 def _shipped(name: str):
-    return lambda device: shipped_extractor(name, device)
+    def build(device):
+        from ..evaluation.featurenet import shipped_extractor
+
+        return shipped_extractor(name, device)
+
+    return build
 
 
 def _inception(device):
@@ -22,6 +35,6 @@ def _inception(device):
 
 @hookimpl
 def register_feature_networks(register) -> None:
-    for name in shipped_names():
+    for name in _shipped_names():
         register(name, _shipped(name))
     register("inception", _inception)

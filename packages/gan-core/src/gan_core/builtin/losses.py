@@ -6,11 +6,13 @@ in float32 and work for any architecture whose head has one output.
 
 from __future__ import annotations
 
-import torch
-import torch.nn.functional as F
+from typing import TYPE_CHECKING
 
 from ..components import Batch, Discriminator, Loss, discriminate
 from ..plugins import hookimpl
+
+if TYPE_CHECKING:
+    import torch
 
 
 class VanillaLoss(Loss):
@@ -19,11 +21,15 @@ class VanillaLoss(Loss):
     name = "vanilla"
 
     def d_loss(self, d: Discriminator, real: Batch, fake: Batch) -> torch.Tensor:
+        import torch.nn.functional as F
+
         r, f = discriminate(d, real.images, fake.images)
         # BCE(sigmoid(r), 1) + BCE(sigmoid(f), 0), written with softplus for stability.
         return F.softplus(-r).mean() + F.softplus(f).mean()
 
     def g_loss(self, d: Discriminator, fake: Batch) -> torch.Tensor:
+        import torch.nn.functional as F
+
         # -log sigmoid(f): the non-saturating form, strong gradients early in training.
         return F.softplus(-d(fake.images)).mean()
 
@@ -34,6 +40,8 @@ class HingeLoss(Loss):
     name = "hinge"
 
     def d_loss(self, d: Discriminator, real: Batch, fake: Batch) -> torch.Tensor:
+        import torch.nn.functional as F
+
         r, f = discriminate(d, real.images, fake.images)
         return F.relu(1 - r).mean() + F.relu(1 + f).mean()
 

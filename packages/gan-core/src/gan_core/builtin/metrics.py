@@ -8,11 +8,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-import torch
-
 from ..components import FeatureSet, Metric
-from ..evaluation.frechet import GaussianStats, frechet_distance
-from ..evaluation import neighbours
 from ..options import option
 from ..plugins import hookimpl
 
@@ -23,6 +19,8 @@ class FID(Metric):
     name = "fid"
 
     def compute(self, real: FeatureSet, fake: FeatureSet) -> dict[str, float]:
+        from ..evaluation.frechet import GaussianStats, frechet_distance
+
         a, b = GaussianStats.of(real.features), GaussianStats.of(fake.features)
         return {"fid": frechet_distance(a.mean, a.cov, b.mean, b.cov)}
 
@@ -45,6 +43,8 @@ class Precision(Metric):
     higher_is_better = True
 
     def compute(self, real: FeatureSet, fake: FeatureSet) -> dict[str, float]:
+        from ..evaluation import neighbours
+
         k = self.options.k
         return {"precision": neighbours.precision(real.features, real.radii(k), fake.features, fake.distances_to(real))}
 
@@ -57,6 +57,8 @@ class Recall(Metric):
     higher_is_better = True
 
     def compute(self, real: FeatureSet, fake: FeatureSet) -> dict[str, float]:
+        from ..evaluation import neighbours
+
         k = self.options.k
         return {"recall": neighbours.recall(real.features, fake.features, fake.radii(k), fake.distances_to(real))}
 
@@ -69,6 +71,8 @@ class Density(Metric):
     higher_is_better = True
 
     def compute(self, real: FeatureSet, fake: FeatureSet) -> dict[str, float]:
+        from ..evaluation import neighbours
+
         k = self.options.k
         return {"density": neighbours.density(real.features, real.radii(k), fake.features, k, fake.distances_to(real))}
 
@@ -81,6 +85,8 @@ class Coverage(Metric):
     higher_is_better = True
 
     def compute(self, real: FeatureSet, fake: FeatureSet) -> dict[str, float]:
+        from ..evaluation import neighbours
+
         k = self.options.k
         return {"coverage": neighbours.coverage(real.features, real.radii(k), fake.features, fake.distances_to(real))}
 
@@ -99,6 +105,8 @@ class Classes(Metric):
     needs_classes = True
 
     def compute(self, real: FeatureSet, fake: FeatureSet) -> dict[str, float]:
+        import torch
+
         assert fake.probs is not None
         num_classes = fake.probs.shape[1]
         share = torch.bincount(fake.probs.argmax(1), minlength=num_classes).double() / len(fake)

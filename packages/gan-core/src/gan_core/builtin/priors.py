@@ -4,8 +4,6 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-import torch
-
 from ..components import Latent, Prior
 from ..options import option
 from ..plugins import hookimpl
@@ -24,6 +22,8 @@ class NormalPrior(Prior):
     supports_spread = True
 
     def sample(self, n: int, *, component: int | None = None) -> Latent:
+        import torch
+
         return Latent(torch.randn(n, self.latent_dim, device=self.device) * (self.options.std * self.spread))
 
 
@@ -45,6 +45,8 @@ class UniformPrior(Prior):
     supports_spread = True
 
     def sample(self, n: int, *, component: int | None = None) -> Latent:
+        import torch
+
         low, high = self.options.low, self.options.high
         centre, width = (low + high) / 2, (high - low) * self.spread
         return Latent((torch.rand(n, self.latent_dim, device=self.device) - 0.5) * width + centre)

@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import torch
-
 from ..components import SampleResult, Sampler, TrainedModel
 from ..plugins import hookimpl
 
@@ -13,7 +11,6 @@ class PlainSampler(Sampler):
 
     name = "none"
 
-    @torch.no_grad()
     def sample(
         self,
         model: TrainedModel,
@@ -22,7 +19,7 @@ class PlainSampler(Sampler):
         component: int | None = None,
         max_proposals: int | None = None,
     ) -> SampleResult:
-        batch = model.generate(n, component=component)
+        batch = model.generate(n, component=component)  # without gradients
         return SampleResult(batch.images, batch.labels, proposals=n)
 
 
