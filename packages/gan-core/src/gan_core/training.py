@@ -351,9 +351,12 @@ def _evaluator(config: TrainConfig, dataset: Chosen, device: torch.device):
         return None
     from .evaluation.evaluate import Evaluator, Protocol
     from .options import options_to_dict
+    from .registry import get_registry
 
+    # --keep-best of a metric outside the default set (kid) computes it too
+    also = (config.keep_best,) if config.keep_best in get_registry().names("metric") else ()
     protocol = Protocol(n=config.eval_n, dataset=dataset.entry.name, dataset_options=options_to_dict(dataset.options),
-                        data_dir=config.data_dir, metric_options=dict(config.options.get("metric", {})))
+                        data_dir=config.data_dir, metric_options=dict(config.options.get("metric", {})), also=also)
     evaluator = Evaluator(protocol, device)
     if config.keep_best and config.keep_best not in evaluator.directions():
         raise GanError(f"--keep-best {config.keep_best} is not a metric; use one of {', '.join(evaluator.directions())}")

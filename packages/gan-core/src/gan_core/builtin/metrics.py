@@ -1,7 +1,9 @@
 """The standard sample-quality metrics, each a plugin like any other.
 
 The math lives in ``gan_core.evaluation`` as plain functions; these classes
-only give it names, options and directions.
+only give it names, options and directions. FID (in float64), precision,
+recall, density, coverage and classes are our own code; KID and the
+classifier score (``is``) are torchmetrics', fed the same features.
 """
 
 from __future__ import annotations
@@ -119,8 +121,59 @@ class Classes(Metric):
         }
 
 
+@dataclass(frozen=True)
+class KIDOptions:
+    subsets: int = option(100, "random pairs of subsets KID is averaged over; kid_std is its spread over them",
+                          min=1, max=10_000)
+    subset_size: int = option(1000, "features per subset; smaller sets use subsets as large as the smaller set",
+                              min=2, max=1_000_000)
+
+
+class KID(Metric):
+    """Kernel inception distance, unbiased, mean and std over subsets (torchmetrics; lower is better; only when named).
+
+    The squared MMD with the kernel (x.y / d + 1)^3, by torchmetrics on the
+    shared features. 100 subsets of 1000
+    cost several CPU seconds, so it is left out of the default set: name it
+    (``gan eval --metrics kid``, ``gan train --keep-best kid``).
+    """
+
+    name = "kid"
+    Options = KIDOptions
+    by_default = False
+
+    def compute(self, real: FeatureSet, fake: FeatureSet) -> dict[str, float]:
+        from ..evaluation.torchmetrics_bridge import kernel_inception_distance
+
+        mean, std, _ = kernel_inception_distance(real.features, fake.features, subsets=self.options.subsets,
+                                                 subset_size=self.options.subset_size)
+        return {"kid": mean, "kid_std": std}
+
+
+@dataclass(frozen=True)
+class ClassifierScoreOptions:
+    splits: int = option(10, "parts the generated images are cut into; is_std is the score's spread over them",
+                         min=1, max=1000)
+
+
+class ClassifierScore(Metric):
+    """Inception Score with the feature network's classifier, the "MNIST score" (torchmetrics; higher is better)."""
+
+    name = "is"
+    Options = ClassifierScoreOptions
+    higher_is_better = True
+    needs_classes = True
+
+    def compute(self, real: FeatureSet, fake: FeatureSet) -> dict[str, float]:
+        from ..evaluation.torchmetrics_bridge import classifier_score
+
+        assert fake.probs is not None
+        mean, std = classifier_score(fake.probs, splits=self.options.splits)
+        return {"is": mean, "is_std": std}
+
+
 @hookimpl
 def register_metrics(register) -> None:
-    for metric in (FID, Precision, Recall, Density, Coverage, Classes):
+    for metric in (FID, Precision, Recall, Density, Coverage, Classes, KID, ClassifierScore):
         register(metric)
 

@@ -32,7 +32,9 @@ class Protocol:
     features: str | None = None  # None: the dataset's own shipped network
     dataset: str = "mnist"
     dataset_options: dict[str, Any] = field(default_factory=dict)
-    metrics: tuple[str, ...] = ()  # empty: every installed metric
+    metrics: tuple[str, ...] = ()  # empty: the default set, every installed metric but those with by_default False
+    #: metrics computed besides the default set when ``metrics`` is empty (``--keep-best`` of a metric outside it)
+    also: tuple[str, ...] = ()
     data_dir: str | None = None
     #: ``-o metric.KEY=VALUE``: each key goes to every chosen metric that declares it
     metric_options: dict[str, Any] = field(default_factory=dict)
@@ -43,13 +45,14 @@ class Evaluator:
 
     def __init__(self, protocol: Protocol, device: torch.device) -> None:
         registry = get_registry()
-        names = protocol.metrics or tuple(registry.names("metric"))
+        default = default_metrics(registry)
+        names = protocol.metrics or default + tuple(m for m in protocol.also if m not in default)
         options = {k: v for k, v in protocol.dataset_options.items() if k != "limit"}  # the reference is never cut
         self.dataset = construct(choose(registry, "dataset", protocol.dataset, options))
         self.protocol = protocol
         self.extractor: FeatureExtractor = make_extractor(protocol.features or protocol.dataset, device)
         self.metrics: list[Metric] = choose_metrics(registry, names, protocol.metric_options, self.extractor,
-                                                    explicit=bool(protocol.metrics))
+                                                    named=set(protocol.metrics or protocol.also))
         self._reference: FeatureSet | None = None
         if not self.metrics:
             raise GanError("no metric is installed; gan-core's built-in metrics were disabled")
@@ -88,12 +91,18 @@ class Evaluator:
         }
 
 
+def default_metrics(registry: Any) -> tuple[str, ...]:
+    """The metrics computed when none is named: every installed one but those that set ``by_default = False``."""
+    return tuple(name for name in registry.names("metric") if getattr(registry.get("metric", name).cls, "by_default", True))
+
+
 def choose_metrics(registry: Any, names: tuple[str, ...], raw_options: dict[str, Any], extractor: FeatureExtractor,
-                   explicit: bool) -> list[Metric]:
+                   named: set[str]) -> list[Metric]:
     """The metrics to compute, with ``-o metric.KEY=VALUE`` given to each that declares KEY.
 
     A metric whose ``requires`` (or ``needs_classes``) the feature network
-    cannot meet is left out of the default set and refused when named.
+    cannot meet is left out when it is not in ``named`` (the default set) and
+    refused when it is.
     """
     import dataclasses
 
@@ -110,7 +119,7 @@ def choose_metrics(registry: Any, names: tuple[str, ...], raw_options: dict[str,
         if metric.needs_classes:
             needs.setdefault("classes", "it reads the feature network's class probabilities")
         missing = [need for need in needs if need not in provided]
-        if missing and not explicit:
+        if missing and name not in named:
             continue
         if missing:
             check_requirements(_WithNeeds(metric, needs), provided, f"the '{extractor.name}' feature network")

@@ -41,7 +41,7 @@ TRAIN_ORDER = ("epochs", "steps", "batch_size", "latent_dim", "optimizer", "lr_g
                "perceptual", "seed")
 #: which way is better for the metrics gan-core ships; a metric named nowhere is taken as lower-is-better
 DEFAULT_DIRECTIONS = {"fid": "lower", "precision": "higher", "recall": "higher", "density": "higher",
-                      "coverage": "higher", "classes": "higher"}
+                      "coverage": "higher", "classes": "higher", "kid": "lower", "is": "higher"}
 
 
 @dataclass
