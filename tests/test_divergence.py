@@ -41,10 +41,10 @@ def test_a_nan_loss_stops_the_run_and_keeps_the_last_good_checkpoint(in_tmp):
     with plugin_registered(PLUGIN):
         result = run_cli(["train", *SLICE, "--loss", "nan-after-25", "--steps", "60", "--log-every", "5",
                           "--checkpoint-every", "10", "--out", "r"])
-    assert result.exit_code == 2
+    assert result.exit_code == 3  # its own code: unlike a typo, it wrote a run
     message = " ".join(result.output.split())
     assert "the D loss of 'nan-after-25' became nan between steps 26 and 30" in message
-    assert "the last good checkpoint is kept (at step 20" in message
+    assert "the last good checkpoint (step 20) is kept in r" in message
     info = json.loads((in_tmp / "r" / "run.json").read_text())
     assert info["status"] == "diverged" and info["checkpoint"]["step"] == 20 and "nan" in info["diverged"]
     weights = load_file(str(in_tmp / "r" / "weights.safetensors"))
@@ -59,5 +59,7 @@ def test_a_run_that_diverges_before_its_first_checkpoint_leaves_nothing(in_tmp):
     with plugin_registered(PLUGIN):
         result = run_cli(["train", *SLICE, "--loss", "nan-after-25", "--steps", "60", "--log-every", "5",
                           "--checkpoint-every", "50", "--out", "r"])
-    assert result.exit_code == 2 and "became nan" in result.output
+    message = " ".join(result.output.split())
+    assert result.exit_code == 3 and "became nan" in message
+    assert "before its first checkpoint, so no run was written" in message and "is kept" not in message
     assert list(in_tmp.iterdir()) == []

@@ -8,6 +8,7 @@ import torch
 
 from gan_core import ImageData
 from gan_core.assembly import split_holdout
+from gan_core.sampling import fit_record
 from gan_core.testing import run_cli
 
 from .conftest import SLICE
@@ -33,11 +34,11 @@ def test_a_calibrating_sampler_gets_a_slice_d_never_saw(in_tmp):
     assert result.exit_code == 0, result.output
     info = json.loads((in_tmp / "run" / "run.json").read_text())
     assert info["data"]["num_images"] == 576 and info["data"]["holdout"] == {"fraction": 0.1, "images": 64, "seed": 0}
-    assert info["samplers"]["drs"]["fitted_on"] == "64 held-out training images D never saw"
+    assert fit_record(in_tmp / "run", "drs")["fitted_on"] == "64 held-out training images D never saw"
     plain = run_cli(["train", *SLICE, "--steps", "3", "--out", "plain"])
     assert plain.exit_code == 0 and "holdout" not in json.loads((in_tmp / "plain" / "run.json").read_text())["data"]
     refit = run_cli(["sample", "plain", "--sampler", "drs", "-o", "sampler.burn_in=100", "-o", "sampler.calibration=100",
                      "--n", "4", "--grid", "g.png"])
     assert refit.exit_code == 0, refit.output
-    fitted = json.loads((in_tmp / "plain" / "run.json").read_text())["samplers"]["drs"]["fitted_on"]
+    fitted = fit_record(in_tmp / "plain", "drs")["fitted_on"]
     assert fitted.startswith("the training images D trained on")

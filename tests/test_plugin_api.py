@@ -31,6 +31,7 @@ from gan_core import (
     hookimpl,
     option,
 )
+from gan_core.sampling import fit_record
 from gan_core.testing import plugin_registered, run_cli
 
 from . import legacy_plugin
@@ -411,8 +412,7 @@ def test_needs_fit_is_read_on_the_instance(in_tmp):
     result = run_cli(["train", *SLICE, "--steps", "2", "--sampler", "latent-ga", "-o", "sampler.score=weights",
                       "-o", "sampler.weight_steps=3", "--out", "run"])
     assert result.exit_code == 0, result.output
-    info = json.loads((in_tmp / "run" / "run.json").read_text())
-    assert info["samplers"]["latent-ga"]["options"]["score"] == "weights"
+    assert fit_record(in_tmp / "run", "latent-ga")["options"]["score"] == "weights"
 
 
 class NeedsEncoder(Sampler):

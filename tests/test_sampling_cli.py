@@ -1,4 +1,4 @@
-"""gan-sampling through the CLI: fit once, save in the run, reuse; bounds; training fits the default."""
+"""gan-sampling through the CLI: fit once, save beside the run (samplers/), reuse; bounds; training fits the default."""
 
 from __future__ import annotations
 
@@ -10,6 +10,7 @@ import pytest
 import torch
 from safetensors.torch import load_file
 
+from gan_core.sampling import fit_record
 from gan_core.testing import run_cli
 
 from .conftest import SLICE
@@ -37,16 +38,25 @@ def test_each_sampler_samples_from_a_run(run, tmp_path, sampler):
     assert "acceptance" in result.output and "img/s" in result.output
 
 
-def test_fitted_state_is_saved_and_reused(run, tmp_path):
+def fitted_state(run) -> dict[str, torch.Tensor]:
+    return {f"sampler.{f.stem}.{k}": v for f in sorted((run / "samplers").glob("*.safetensors"))
+            for k, v in load_file(str(f)).items()}
+
+
+def test_fitted_state_is_saved_and_reused_without_touching_the_training_files(run, tmp_path):
+    training_files = {name: (run / name).read_bytes() for name in ("run.json", "weights.safetensors", "optim.safetensors")}
     args = ["sample", str(run), "--sampler", "drs", *SMALL["drs"], "--n", "8", "--out"]
     assert run_cli([*args, str(tmp_path / "a.npz")]).exit_code == 0
-    info = json.loads((run / "run.json").read_text())
-    assert info["samplers"]["drs"]["options"]["calibration"] == 200
-    state = {k: v for k, v in load_file(str(run / "weights.safetensors")).items() if k.startswith("sampler.drs.")}
+    record = fit_record(run, "drs")
+    assert record["options"]["calibration"] == 200 and record["step"] == json.loads(training_files["run.json"])["checkpoint"]["step"]
+    state = fitted_state(run)
     assert {"sampler.drs.calibration.knots", "sampler.drs.max_logit", "sampler.drs.gamma"} <= set(state)
     assert run_cli([*args, str(tmp_path / "b.npz")]).exit_code == 0
-    again = load_file(str(run / "weights.safetensors"))
+    assert run_cli(["eval", str(run), "--sampler", "drs", *SMALL["drs"], "--n", "50"]).exit_code == 0
+    again = fitted_state(run)
     assert torch.equal(again["sampler.drs.calibration.knots"], state["sampler.drs.calibration.knots"])
+    # sampling and evaluating never write what a training (perhaps resumed beside them) writes
+    assert {name: (run / name).read_bytes() for name in training_files} == training_files
     shown = run_cli(["inspect", str(run), "--json"])
     assert shown.exit_code == 0 and any(k.startswith("sampler 'drs'") for k in json.loads(shown.output))
 
@@ -58,7 +68,7 @@ def test_a_refit_with_the_same_options_gives_the_same_state(run, tmp_path, sampl
 
     def fit(options: list[str], out: str) -> dict[str, torch.Tensor]:
         assert run_cli([*args, str(tmp_path / out), *options]).exit_code == 0
-        return {k: v for k, v in load_file(str(run / "weights.safetensors")).items() if k.startswith("sampler.")}
+        return fitted_state(run)
 
     first = fit([], "a.npz")
     fit(["-o", "sampler.calibration=300"], "b.npz")  # other options: a new fit replaces the state
@@ -84,11 +94,11 @@ def test_latent_ga_on_weights_fits_once_and_reuses(run, tmp_path):
     args = ["sample", str(run), "--sampler", "latent-ga", "-o", "sampler.score=weights", "-o", "sampler.weight_steps=5",
             "-o", "sampler.steps=2", "--n", "6", "--out"]
     assert run_cli([*args, str(tmp_path / "a.npz")]).exit_code == 0
-    state = load_file(str(run / "weights.safetensors"))
+    state = fitted_state(run)
     assert "sampler.latent-ga.weighting.weights.net.0.weight" in state
     result = run_cli([*args, str(tmp_path / "b.npz")])
     assert result.exit_code == 0, result.output
-    assert torch.equal(load_file(str(run / "weights.safetensors"))["sampler.latent-ga.weighting.weights.net.0.weight"],
+    assert torch.equal(fitted_state(run)["sampler.latent-ga.weighting.weights.net.0.weight"],
                        state["sampler.latent-ga.weighting.weights.net.0.weight"])
 
 
@@ -96,7 +106,7 @@ def test_train_fits_its_default_sampler_at_the_end(in_tmp):
     result = run_cli(["train", *SLICE, "--steps", "3", "--sampler", "latent-rs", *SMALL["latent-rs"], "--out", "r"])
     assert result.exit_code == 0, result.output
     info = json.loads((in_tmp / "r" / "run.json").read_text())
-    assert info["components"]["sampler"]["name"] == "latent-rs" and "latent-rs" in info["samplers"]
-    before = (in_tmp / "r" / "weights.safetensors").read_bytes()
+    assert info["components"]["sampler"]["name"] == "latent-rs" and fit_record(in_tmp / "r", "latent-rs") is not None
+    before = (in_tmp / "r" / "samplers" / "latent-rs.safetensors").read_bytes()
     assert run_cli(["sample", "r", "--n", "4", "--out", "s.npz"]).exit_code == 0  # the run's default, already fitted
-    assert (in_tmp / "r" / "weights.safetensors").read_bytes() == before  # reused, not fitted again
+    assert (in_tmp / "r" / "samplers" / "latent-rs.safetensors").read_bytes() == before  # reused, not fitted again

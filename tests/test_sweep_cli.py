@@ -13,6 +13,7 @@ import pytest
 
 import gan_core
 from gan_core import Callback
+from gan_core.sampling import fit_record
 from gan_core.testing import run_cli
 
 pytest.importorskip("ray.tune")
@@ -117,4 +118,4 @@ prior = "normal"
     log = [json.loads(line) for line in (run / "metrics.jsonl").read_text().splitlines()]
     assert [r["step"] for r in log if "d_loss" in r or "g_loss" in r][-1] == 6  # trained once: 192 images / 32
     assert "latent-rs" in second.output  # its own row in the table
-    assert json.loads((run / "run.json").read_text())["samplers"]["latent-rs"]["name"] == "latent-rs"
+    assert fit_record(run, "latent-rs")["name"] == "latent-rs"  # fitted beside the run, not into it

@@ -168,7 +168,7 @@ class Trainer:
             if value != value or value in (float("inf"), float("-inf")):
                 raise TrainingDiverged(
                     f"the {name} loss of '{self.loss.name}' became {value} between steps "
-                    f"{step - steps + 1} and {step}; training stopped and the last good checkpoint is kept"
+                    f"{step - steps + 1} and {step}; training stopped"
                 )
         return {
             "step": step,
@@ -184,7 +184,7 @@ class Trainer:
             if not torch.isfinite(p).all():
                 raise TrainingDiverged(
                     f"the weights became non-finite before step {self.state.step} with loss '{self.loss.name}'; "
-                    "training stopped and the last good checkpoint is kept"
+                    "training stopped"
                 )
         self.checkpoint(self.state.step)
 

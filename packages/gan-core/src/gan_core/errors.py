@@ -17,6 +17,8 @@ class ExitCode(enum.IntEnum):
     INTERNAL_ERROR = 1
     #: bad input the user can fix; nothing was written
     USAGE_ERROR = 2
+    #: training diverged (a loss or weight became NaN or infinite); the run keeps its last good checkpoint, if any
+    DIVERGED = 3
     #: training stopped on request (Ctrl-C) after saving a checkpoint
     INTERRUPTED = 130
 
@@ -36,7 +38,12 @@ class GanError(Exception):
 
 
 class TrainingDiverged(GanError):
-    """A loss became NaN or infinite; the last good checkpoint is kept."""
+    """A loss or weight became NaN or infinite: training stops, keeping its last good checkpoint if it has one.
+
+    Its own exit code, because unlike a typo it may have written a run (status "diverged" in run.json).
+    """
+
+    exit_code: int = ExitCode.DIVERGED
 
 
 class ComponentError(GanError):

@@ -3,14 +3,19 @@
 Layout (see docs/architecture.md)::
 
     run.json             what rebuilds the run; written last at each checkpoint
-    weights.safetensors  generator.*, discriminator.*, prior.*, sampler.<name>.*
+    weights.safetensors  generator.*, discriminator.*, prior.*, loss.*
     optim.safetensors    optimiser states and the trainer's RNG/data-order state
     metrics.jsonl        one JSON line per logged step or evaluation
     samples/             sample grids written during training
+    samplers/NAME.safetensors  a fitted sampler's state, for the checkpoint named in it
+    eval.json, evals/    gan eval's reports: the latest, and the latest per sampler
 
 Every file is written to a temporary name and renamed into place, and each
 safetensors file carries the checkpoint's step in its metadata, so a reader
 can tell a consistent checkpoint from one interrupted between two renames.
+Only training writes run.json, weights and optimiser state, and only one
+training at a time (``RunLock``); ``gan sample`` and ``gan eval`` write files
+of their own, so they can run beside it and beside each other.
 Only safetensors are ever loaded: nothing in a run directory can run code.
 """
 
@@ -166,6 +171,54 @@ def check_step(path: Path, metadata: Mapping[str, str], expected: int) -> None:
             f"{path} holds step {found} but run.json says step {expected}: the last checkpoint was "
             "interrupted between two files; the run cannot be trusted"
         )
+
+
+class RunLock:
+    """Held by the one process training into a run directory, from before its first file to its end.
+
+    A lock file beside the run (``.NAME.lock``, beside the staging folder, so
+    it exists before the run does) carries an flock: the kernel releases it
+    when the process ends, however it ends, so a killed training never
+    leaves a stale lock. A second ``gan train`` of the same ``--out`` (or
+    ``--resume``) is refused instead of deleting the first one's staging
+    folder or interleaving its checkpoints.
+    """
+
+    def __init__(self, run: Path) -> None:
+        run.parent.mkdir(parents=True, exist_ok=True)
+        self.path = run.parent / f".{run.name}.lock"
+        self._handle = self._acquire(run)
+        self._handle.write(f"gan train (process {os.getpid()})")
+        self._handle.flush()
+
+    def _acquire(self, run: Path) -> Any:
+        import fcntl
+
+        while True:
+            handle = open(self.path, "a+")  # noqa: SIM115 - held open for the lock's lifetime
+            try:
+                fcntl.flock(handle, fcntl.LOCK_EX | fcntl.LOCK_NB)
+            except BlockingIOError as exc:
+                handle.seek(0)
+                holder = handle.read().strip() or "another process"
+                handle.close()
+                raise GanError(f"{holder} is already training into {run}; wait for it to finish, "
+                               "or choose another --out") from exc
+            try:
+                same = os.stat(self.path).st_ino == os.fstat(handle.fileno()).st_ino
+            except FileNotFoundError:
+                same = False
+            if same:  # else the holder removed the file as we opened it: lock the new one
+                handle.seek(0)
+                handle.truncate()
+                return handle
+            handle.close()
+
+    def release(self) -> None:
+        """Remove the lock file (while still holding it, so no one locks a file about to vanish), then unlock."""
+        if not self._handle.closed:
+            self.path.unlink(missing_ok=True)
+            self._handle.close()
 
 
 class RunWriter:

@@ -9,8 +9,11 @@ again with the same options reuses it.
 from __future__ import annotations
 
 import io
+import json
 import os
 import shutil
+import tempfile
+import time
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -42,11 +45,9 @@ from .images import png_bytes, save_grid, to_uint8
 from .options import options_to_dict
 from .registry import get_registry
 from .runs import (
-    RUN_FILE,
     WEIGHTS_FILE,
     STEP_KEY,
     atomic_write_bytes,
-    atomic_write_json,
     check_step,
     load_module_state,
     load_tensors,
@@ -98,8 +99,7 @@ def load_run(path: Path, device: torch.device) -> LoadedRun:
     spec = network_spec(parts, tuple(info["data"]["shape"]))
     generator, discriminator = build_networks(parts, spec, device)
     loss_modules = build_loss_modules(parts, spec, device)  # the loss keeps its own reference
-    weights, meta = load_tensors(path / WEIGHTS_FILE)
-    check_step(path / WEIGHTS_FILE, meta, info["checkpoint"]["step"])
+    info, weights = consistent_weights(path, info)
     load_module_state(generator, "generator", weights, path)
     load_module_state(discriminator, "discriminator", weights, path)
     prior = parts.prior.to(device)
@@ -113,6 +113,73 @@ def load_run(path: Path, device: torch.device) -> LoadedRun:
     return LoadedRun(path, info, parts, model, weights)
 
 
+def consistent_weights(path: Path, info: dict[str, Any]) -> tuple[dict[str, Any], dict[str, torch.Tensor]]:
+    """The weights and the run.json of one checkpoint, though a training may be checkpointing meanwhile.
+
+    A ``--resume`` running beside us may replace the weights between our
+    reading run.json and reading them, and writes its optimiser state before
+    the new run.json: read both again, a little later each time, until they
+    agree. Only a checkpoint torn by a crash disagrees for good (about 3 s).
+    """
+    for wait in (0.0, 0.05, 0.1, 0.2, 0.4, 0.8, 1.6):
+        time.sleep(wait)
+        weights, meta = load_tensors(path / WEIGHTS_FILE)
+        found = meta.get(STEP_KEY)
+        if found is None or int(found) == info["checkpoint"]["step"]:
+            return info, weights
+        info = read_run(path)
+        if info["checkpoint"]["step"] == int(found):
+            return info, weights
+    check_step(path / WEIGHTS_FILE, meta, info["checkpoint"]["step"])
+    return info, weights
+
+
+SAMPLERS_DIR = "samplers"
+SAMPLER_KEY = "gan.sampler"  # the fitted sampler's record (name, options, package, fitted_on) in its file's metadata
+
+
+@dataclass
+class FittedSampler:
+    """A sampler's saved fit: its record (options, package, ``fitted_on``) and its state."""
+
+    record: dict[str, Any]
+    state: dict[str, torch.Tensor]
+
+
+def fitted_samplers(run: LoadedRun) -> dict[str, FittedSampler]:
+    """The fits saved for the run's current checkpoint, by sampler name.
+
+    ``samplers/<name>.safetensors`` counts when its step is the checkpoint's;
+    runs sampled before that layout kept fits in run.json and the weights
+    (``sampler.<name>.*``), which are read as they are.
+    """
+    fits = {name: FittedSampler(record, _unprefixed(f"sampler.{name}", run.weights))
+            for name, record in (run.info.get("samplers") or {}).items()}
+    folder = run.path / SAMPLERS_DIR
+    for file in sorted(folder.glob("*.safetensors")) if folder.is_dir() else []:
+        try:
+            state, meta = load_tensors(file)
+            record = json.loads(meta[SAMPLER_KEY])
+        except (GanError, KeyError, ValueError):
+            continue  # unreadable or foreign: fitted again when asked for, and replaced
+        if meta.get(STEP_KEY) == str(run.info["checkpoint"]["step"]) and isinstance(record, dict):
+            fits[str(record.get("name", file.stem))] = FittedSampler(record, state)
+    return fits
+
+
+def fit_record(run_dir: Path, name: str) -> dict[str, Any] | None:
+    """What ``samplers/<name>.safetensors`` says of a fit (options, ``fitted_on``, step), or None if absent."""
+    file = run_dir / SAMPLERS_DIR / f"{name}.safetensors"
+    if not file.is_file():
+        return None
+    _, meta = load_tensors(file)
+    return {**json.loads(meta[SAMPLER_KEY]), "step": int(meta[STEP_KEY])}
+
+
+def _unprefixed(prefix: str, tensors: dict[str, torch.Tensor]) -> dict[str, torch.Tensor]:
+    return {k[len(prefix) + 1:]: v for k, v in tensors.items() if k.startswith(prefix + ".")}
+
+
 def prepare_sampler(
     run: LoadedRun,
     name: str | None,
@@ -120,20 +187,19 @@ def prepare_sampler(
     data_dir: str | None,
     console: Console,
 ) -> Sampler:
-    """The sampler ``name`` (the run's default if None), fitted once and saved in the run."""
+    """The sampler ``name`` (the run's default if None), fitted once per checkpoint and saved beside the run."""
     info = run.info
     name = name or info["components"].get("sampler", {}).get("name", "none")
-    fitted = info.get("samplers", {}).get(name)
+    fitted = fitted_samplers(run).get(name)
     if not raw_options and fitted is not None:
-        raw_options = fitted["options"]  # no options given: reuse the fitted state as it is
+        raw_options = fitted.record["options"]  # no options given: reuse the fitted state as it is
     chosen = choose(get_registry(), "sampler", name, raw_options)
     sampler: Sampler = construct(chosen).to(run.model.device)  # type: ignore[assignment, union-attr]
     check_requirements(sampler, run.provided(), f"run {run.path}")
     if not sampler.needs_fit:
         return sampler
-    prefix = f"sampler.{name}"
-    if fitted is not None and fitted["options"] == options_to_dict(chosen.options):
-        load_module_state(sampler, prefix, run.weights, run.path)
+    if fitted is not None and fitted.record["options"] == options_to_dict(chosen.options):
+        load_module_state(sampler, "sampler", prefixed("sampler", fitted.state), run.path)
         return sampler
     data, which = run.fitting_data(data_dir)
     data = data.to(run.model.device)
@@ -141,19 +207,19 @@ def prepare_sampler(
     # Seeded from the run's training seed: the same run and options always give the same fitted state.
     with Progress(console=console, transient=True) as progress, seeded(info["train"].get("seed", 0), run.model.device):
         sampler.fit(run.model, data, progress)
-    save_sampler(run, sampler, prefix, {**chosen.record(), "fitted_on": which})
+    save_sampler(run, sampler, {**chosen.record(), "fitted_on": which})
     return sampler
 
 
-def save_sampler(run: LoadedRun, sampler: Sampler, prefix: str, record: dict[str, Any]) -> None:
-    """Add a fitted sampler's state to the run's weights, then note it in run.json."""
-    weights = {k: v for k, v in run.weights.items() if not k.startswith(prefix + ".")}
-    weights.update(prefixed(prefix, sampler.state_dict()))
-    step = str(run.info["checkpoint"]["step"])
-    save_tensors(run.path / WEIGHTS_FILE, weights, {STEP_KEY: step})
-    run.info.setdefault("samplers", {})[record["name"]] = record
-    atomic_write_json(run.path / RUN_FILE, run.info)
-    run.weights = weights
+def save_sampler(run: LoadedRun, sampler: Sampler, record: dict[str, Any]) -> None:
+    """Write a fitted sampler's state and record to ``samplers/<name>.safetensors``, in one atomic rename.
+
+    One file holds both, and nothing else in the run is touched: two
+    processes fitting at once each leave a whole file, and a training that
+    checkpoints meanwhile makes the fit stale (another step), not wrong.
+    """
+    meta = {STEP_KEY: str(run.info["checkpoint"]["step"]), SAMPLER_KEY: json.dumps(record)}
+    save_tensors(run.path / SAMPLERS_DIR / f"{record['name']}.safetensors", sampler.state_dict(), meta)
 
 
 def describe_run(path: Path) -> dict[str, dict[str, Any]]:
@@ -177,7 +243,8 @@ def describe_run(path: Path) -> dict[str, dict[str, Any]]:
             **{f"option {k}": v for k, v in record["options"].items()},
             **part.describe(),
         }
-    for name, record in (info.get("samplers") or {}).items():
+    for name, fit in fitted_samplers(run).items():
+        record = fit.record
         sampler = prepare_sampler(run, name, record["options"], None, Console(stderr=True))
         report[f"sampler '{name}' (fitted, {record['package']} {record['version']})"] = {
             **{f"option {k}": v for k, v in record["options"].items()},
@@ -242,10 +309,9 @@ def draw(
 
 def write_pngs(images: torch.Tensor, out: Path) -> None:
     """One PNG per image, written into a hidden folder that is renamed into place when complete."""
-    staging = out.parent / f".{out.name}.partial"
-    if staging.exists():
-        shutil.rmtree(staging)
-    staging.mkdir(parents=True)
+    out.parent.mkdir(parents=True, exist_ok=True)
+    # a name of its own: two processes writing the same --out must not clear each other's staging folder
+    staging = Path(tempfile.mkdtemp(prefix=f".{out.name}.", suffix=".partial", dir=out.parent))
     try:
         width = max(6, len(str(len(images) - 1)))
         for i, image in enumerate(images):

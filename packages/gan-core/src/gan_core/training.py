@@ -48,6 +48,7 @@ from .runs import (
     RUN_FILE,
     RUN_FORMAT,
     WEIGHTS_FILE,
+    RunLock,
     RunWriter,
     atomic_write_json,
     check_step,
@@ -219,12 +220,17 @@ class TrainingSession:
         if self.held_out:
             self.run_info["data"]["holdout"] = {"fraction": self.holdout, "images": self.held_out, "seed": config.seed}
         self.best: dict[str, Any] = dict((previous or {}).get("best") or {})
-        self.writer = RunWriter(out, existing=previous is not None)
-        self.trainer = Trainer(
-            self.generator, self.discriminator, self.prior, parts.loss, data.to(device), self.opt_g, self.opt_d,
-            schedule, self.state, checkpoint=self.checkpoint, log=self.log, on_epoch_end=self.on_epoch_end,
-            regulariser=self.regulariser,
-        )
+        self.lock = RunLock(out)  # before the writer clears a staging folder: it may be another training's
+        try:
+            self.writer = RunWriter(out, existing=previous is not None)
+            self.trainer = Trainer(
+                self.generator, self.discriminator, self.prior, parts.loss, data.to(device), self.opt_g, self.opt_d,
+                schedule, self.state, checkpoint=self.checkpoint, log=self.log, on_epoch_end=self.on_epoch_end,
+                regulariser=self.regulariser,
+            )
+        except BaseException:
+            self.lock.release()
+            raise
 
     def log(self, record: dict[str, Any]) -> None:
         self.writer.log(record)
@@ -293,6 +299,12 @@ class TrainingSession:
         self.writer.save_best(self.state.step, self.model_weights(), best_info)
 
     def run(self) -> Path:
+        try:
+            return self._run()
+        finally:
+            self.lock.release()
+
+    def _run(self) -> Path:
         state, writer = self.state, self.writer
         self.callbacks.on_start(writer.final, self.run_info)
         try:
@@ -318,7 +330,11 @@ class TrainingSession:
             if writer.committed:  # the last good checkpoint stays as it is; run.json says why it ended
                 self.run_info.update(status="diverged", diverged=exc.message, updated=_now())
                 atomic_write_json(writer.path / RUN_FILE, self.run_info)
-                exc.message += f" (at step {self.run_info['checkpoint']['step']} in {writer.path})"
+                exc.message += (f"; the last good checkpoint (step {self.run_info['checkpoint']['step']}) "
+                                f"is kept in {writer.path}")
+            else:
+                exc.message += (" before its first checkpoint, so no run was written; "
+                                "try lower learning rates or another loss")
             self.callbacks.on_end(writer.path, "diverged")
             raise
         finally:
