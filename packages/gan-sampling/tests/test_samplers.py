@@ -35,6 +35,43 @@ def test_drs_rejects_far_off_samples_when_d_separates_them(seeded):
     assert images.mean() > plain.mean() + 0.5 and (images < -1.5).float().mean() < 0.01
 
 
+class Uncalibrated(torch.nn.Module):
+    """D's score taken as the logit itself: the toy D below is already the exact log density ratio."""
+
+    def forward(self, scores):
+        return scores
+
+
+def exact_ratio_drs(**options):
+    """Proposals N(0, 1) (G the identity), target N(1, 1): log(target / proposal) = x - 1/2, D's exact score."""
+    model = toy_model(slope=1.0, offset=-0.5)
+    sampler = create_component("sampler", "drs", options)
+    sampler.calibration = Uncalibrated()
+    burn_in = sampler.logits(model, model.generate(10_000).images)
+    sampler.max_logit.fill_(float(burn_in.max()))
+    sampler.gamma.fill_(options.get("gamma", 0.0))
+    return model, sampler
+
+
+def test_drs_with_gamma_zero_is_exact_rejection_sampling(seeded):
+    model, sampler = exact_ratio_drs(gamma=0.0)
+    result = sampler.sample(model, 4000)
+    x = result.images.flatten().numpy()
+    assert scipy.stats.kstest(x, "norm", args=(1.0, 1.0)).pvalue > 0.01
+    assert 4000 / result.proposals < 0.05  # the price of exactness: 1 / M with M = max ratio over the burn-in
+
+
+def test_drs_default_gamma_moves_samples_most_of_the_way_to_the_target(seeded):
+    """The reference's per-batch 95th percentile: on this toy the mean moves from 0 to about 0.68 of the way to 1
+    at about 20% acceptance; a lower percentile accepts more and moves less."""
+    model, sampler = exact_ratio_drs()
+    result = sampler.sample(model, 4000)
+    moved = result.images.flatten().mean().item()
+    assert 0.55 < moved < 0.8 and 0.15 < 4000 / result.proposals < 0.25
+    model, softer = exact_ratio_drs(percentile=50.0)
+    assert softer.sample(model, 4000).images.flatten().mean().item() < moved - 0.1
+
+
 def test_drs_rule_matches_the_paper():
     logits = torch.tensor([0.0, -1.0, -5.0])
     f = drs_f(logits, 0.0, 1e-6, 0.5)

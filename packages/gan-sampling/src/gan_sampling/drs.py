@@ -3,9 +3,21 @@
 With a calibrated logit l(x) ~ log(p_data / p_G)(x), accepting x with
 probability exp(l(x) - l_max) would sample p_data exactly. DRS softens this
 with the paper's rule: F(x) = l - l_max - log(1 - exp(l - l_max - eps)) - gamma,
-accept with probability sigmoid(F). l_max is estimated on a burn-in set and
-raised whenever a proposal beats it; gamma, a percentile of F over the
-burn-in set, sets the acceptance rate (a higher percentile rejects more).
+accept with probability sigmoid(F). With gamma = 0 this is exact rejection
+sampling by exp(l - l_max); gamma shifts it to accept more (or fewer).
+
+Defaults, as the paper's Algorithm 1 and the MH-GAN authors' DRS
+reimplementation (uber-research/metropolis-hastings-gans, mhgan/mh.py and
+demo_mhgan.py) have them, since the paper's text does not fix them:
+
+- l_max from a burn-in of 10,000 generated images (their 156 x 64 pilot
+  samples), raised whenever a proposal beats it (Algorithm 1's running max);
+- gamma the 95th percentile of F, recomputed for every batch of 640
+  proposals (``shift_percent=95`` per chain of 10 x 64); ``-o
+  sampler.gamma_from=burn-in`` fixes it once over the burn-in set instead,
+  this package's earlier rule (at its earlier 80th percentile, give
+  ``-o sampler.percentile=80`` too);
+- eps 1e-6; D's scores calibrated on held-out images by isotonic regression.
 """
 
 from __future__ import annotations
@@ -23,8 +35,13 @@ from .calibration import CALIBRATORS, SCORE_BATCH, fit_calibration, generated_sc
 
 @dataclass(frozen=True)
 class DRSOptions:
-    percentile: float = option(80.0, "gamma is this percentile of F over the burn-in set (higher: fewer accepted)", min=0.0, max=100.0)
-    gamma: float | None = option(None, "a fixed gamma instead of the percentile rule (very negative: accept all)")
+    percentile: float = option(95.0, "gamma is this percentile of F (higher: fewer accepted)", min=0.0, max=100.0)
+    gamma_from: str = option("batch", "where the percentile is taken: each batch of proposals (the reference "
+                             "reimplementation's) or once over the burn-in set", choices=("batch", "burn-in"),
+                             legacy="burn-in")
+    batch: int = option(640, "proposals per batch, each with its own gamma when gamma_from=batch", min=1)
+    gamma: float | None = option(None, "a fixed gamma instead of the percentile rule (0: exact rejection sampling; "
+                                 "very negative: accept all)")
     epsilon: float = option(1e-6, "epsilon of the F(x) rule, keeps the log finite", min=1e-12, max=1.0)
     burn_in: int = option(10_000, "generated images that set the maximum logit and gamma", min=100)
     calibration: int = option(10_000, "real and generated images for calibrating D", min=100)
@@ -60,7 +77,7 @@ class DiscriminatorRejection(Sampler):
         self.max_logit.fill_(float(logits.max()))
         f = drs_f(logits, self.max_logit, o.epsilon, 0.0)
         gamma = o.gamma if o.gamma is not None else float(torch.quantile(f.double(), o.percentile / 100))
-        self.gamma.fill_(gamma)
+        self.gamma.fill_(gamma)  # used when gamma_from=burn-in or gamma is given; shown by describe() either way
 
     def logits(self, model: TrainedModel, images: torch.Tensor) -> torch.Tensor:
         return self.calibration(scores_of(model, images))
@@ -72,11 +89,16 @@ class DiscriminatorRejection(Sampler):
         while accepted < n:
             if proposals >= limit:
                 raise out_of_proposals(self.name, accepted, n, proposals)
-            size = min(max(2 * (n - accepted), 64), SCORE_BATCH, limit - proposals)
+            o = self.options
+            per_batch = o.gamma is None and o.gamma_from == "batch"
+            size = o.batch if per_batch else max(2 * (n - accepted), 64)
+            size = min(size, SCORE_BATCH, limit - proposals)
             batch = model.generate(size, component=component)
             logits = self.logits(model, batch.images)
             self.max_logit.copy_(torch.maximum(self.max_logit, logits.max()))  # the paper keeps raising it
-            keep = torch.rand_like(logits) < torch.sigmoid(drs_f(logits, self.max_logit, self.options.epsilon, self.gamma))
+            f = drs_f(logits, self.max_logit, o.epsilon, 0.0)
+            gamma = torch.quantile(f.double(), o.percentile / 100).to(f.dtype) if per_batch else self.gamma
+            keep = torch.rand_like(logits) < torch.sigmoid(f - gamma)
             proposals += size
             kept.append(batch.images[keep])
             if batch.labels is not None:
