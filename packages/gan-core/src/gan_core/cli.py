@@ -105,7 +105,7 @@ def train(
     lr_d: Annotated[Optional[float], typer.Option(help="Discriminator learning rate. [default: the loss's, 2e-4]")] = None,
     betas: Annotated[Optional[str], typer.Option(help="Adam betas as B1,B2. [default: the loss's, 0.5,0.999]")] = None,
     d_steps: Annotated[Optional[int], typer.Option(help="D steps per G step. [default: the loss's, 1]")] = None,
-    seed: Annotated[Optional[int], typer.Option(help="Random seed: same seed, same device, same run. [default: 0]")] = None,
+    seed: Annotated[Optional[int], typer.Option(help="Random seed: same seed, device and CPU threads, same run (on CUDA add --deterministic). [default: 0]")] = None,
     device: Annotated[Optional[str], typer.Option(help="auto, cpu or cuda. [default: auto]")] = None,
     log_every: Annotated[Optional[int], typer.Option(help="Log losses every N steps (one host sync each). [default: 50]")] = None,
     checkpoint_every: Annotated[Optional[int], typer.Option(help="Checkpoint every N steps (0: each epoch). [default: 0]")] = None,
@@ -114,6 +114,7 @@ def train(
     keep_best: Annotated[Optional[str], typer.Option(help="Keep the best checkpoint by this metric (e.g. fid) in RUN/best.")] = None,
     perceptual: Annotated[Optional[float], typer.Option(help="Add BETA x a perceptual feature-matching loss to G's loss (any loss). [default: 0, off]")] = None,
     holdout: Annotated[Optional[float], typer.Option(help="Keep this share of the training images away from D, for calibrating samplers. [default: what --sampler asks for, 0.1 for drs and mh, else 0]")] = None,
+    deterministic: Annotated[bool, typer.Option("--deterministic", help="Deterministic kernels (cuDNN, cuBLAS, torch): the same run again on CUDA too, slower there. CPU runs are deterministic without it.")] = False,
     data_dir: Annotated[Optional[Path], typer.Option(help="Folder holding the dataset files (searched first).")] = None,
     out: Annotated[Optional[Path], typer.Option(help="Run directory to create. [default: runs/PRIOR-LOSS]")] = None,
     config: Annotated[Optional[Path], typer.Option(help="TOML file of settings; flags given here win.")] = None,
@@ -132,7 +133,7 @@ def train(
         batch_size=batch_size, latent_dim=latent_dim, optimizer=optimizer, lr_g=lr_g, lr_d=lr_d, betas=betas,
         d_steps=d_steps, seed=seed, device=device, log_every=log_every, checkpoint_every=checkpoint_every,
         eval_every=eval_every, eval_n=eval_n, keep_best=keep_best, perceptual=perceptual, holdout=holdout,
-        data_dir=str(data_dir) if data_dir else None, out=str(out) if out else None,
+        deterministic=deterministic or None, data_dir=str(data_dir) if data_dir else None, out=str(out) if out else None,
         options=parse_assignments(option or []) or None,
     )
     settings = settings_for(cli, config_file=config, resume=resume, init_from=init_from)

@@ -51,6 +51,8 @@ class TrainConfig:
     perceptual: float = 0.0  # beta_p of the perceptual regulariser added to G's loss (0: off)
     #: share of the training images kept away from D, for calibrating samplers (None: what --sampler asks for)
     holdout: float | None = None
+    #: deterministic kernels (torch.use_deterministic_algorithms, cuDNN, cuBLAS): the same run again on CUDA too
+    deterministic: bool = False
     data_dir: str | None = None
     out: str | None = None
 

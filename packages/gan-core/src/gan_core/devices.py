@@ -40,3 +40,31 @@ def seeded(seed: int, device: torch.device) -> Iterator[None]:
     with torch.random.fork_rng(devices=devices):
         torch.manual_seed(seed)
         yield
+
+
+@contextmanager
+def deterministic(enabled: bool) -> Iterator[None]:
+    """Deterministic kernels for a block (``--deterministic``), the process's own settings restored after.
+
+    CPU training is already deterministic for a given seed and thread
+    count; on CUDA, cuDNN's autotuner and atomics in some kernels are not,
+    so this asks torch for deterministic algorithms (an error names any op
+    that has none), turns the autotuner off, and sets the cuBLAS workspace
+    that deterministic cuBLAS needs (read when CUDA starts, so before any
+    CUDA work in the process). Slower on CUDA; a no-op when not enabled.
+    """
+    if not enabled:
+        yield
+        return
+    import os
+
+    saved = (torch.are_deterministic_algorithms_enabled(), torch.backends.cudnn.deterministic,
+             torch.backends.cudnn.benchmark)
+    os.environ.setdefault("CUBLAS_WORKSPACE_CONFIG", ":4096:8")
+    torch.use_deterministic_algorithms(True)
+    torch.backends.cudnn.deterministic, torch.backends.cudnn.benchmark = True, False
+    try:
+        yield
+    finally:
+        torch.use_deterministic_algorithms(saved[0])
+        torch.backends.cudnn.deterministic, torch.backends.cudnn.benchmark = saved[1], saved[2]

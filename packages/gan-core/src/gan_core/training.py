@@ -37,7 +37,7 @@ from .assembly import (
 from .components import Combination, Latent, TrainingDefaults
 from .callbacks import Callback, Callbacks
 from .config import KINDS, TrainConfig, config_from_run, merge_config, read_config_file
-from .devices import resolve_device, seeded
+from .devices import deterministic, resolve_device, seeded
 from .engine import Schedule, StopRequested, Trainer, TrainState
 from .errors import GanError, TrainingDiverged
 from .images import save_grid
@@ -148,9 +148,10 @@ def train(
     if not isinstance(config, TrainConfig):
         config = settings_for(config, config_file=config_file, resume=Path(resume) if resume else None,
                               init_from=init_from)
-    session = TrainingSession(config, Path(resume) if resume else None, Path(init_from) if init_from else None,
-                              console or Console(stderr=True), Callbacks(list(callbacks)))
-    return session.run()
+    with deterministic(config.deterministic):  # from before the networks' first CUDA work to the end
+        session = TrainingSession(config, Path(resume) if resume else None, Path(init_from) if init_from else None,
+                                  console or Console(stderr=True), Callbacks(list(callbacks)))
+        return session.run()
 
 
 class TrainingSession:

@@ -1,0 +1,40 @@
+"""--deterministic: deterministic kernels for the whole training, recorded in run.json, restored afterwards."""
+
+from __future__ import annotations
+
+import json
+
+import torch
+from safetensors.torch import load_file
+
+import gan_core
+from gan_core import Callback
+from gan_core.testing import run_cli
+
+from .conftest import SLICE
+
+
+class SeesDeterminism(Callback):
+    seen: list[bool] = []
+
+    def on_checkpoint(self, step, path):
+        self.seen.append(torch.are_deterministic_algorithms_enabled() and torch.backends.cudnn.deterministic
+                         and not torch.backends.cudnn.benchmark)
+
+
+def test_deterministic_training_is_recorded_repeats_itself_and_restores_the_process(in_tmp):
+    for out in ("a", "b"):
+        result = run_cli(["train", *SLICE, "--steps", "6", "--deterministic", "--out", out])
+        assert result.exit_code == 0, result.output
+    assert json.loads((in_tmp / "a" / "run.json").read_text())["train"]["deterministic"] is True
+    first, second = load_file(str(in_tmp / "a" / "weights.safetensors")), load_file(str(in_tmp / "b" / "weights.safetensors"))
+    assert all(torch.equal(first[k], second[k]) for k in first)
+    assert not torch.are_deterministic_algorithms_enabled()  # the process's own setting is back
+
+    watcher = SeesDeterminism()
+    settings = {"dataset": "mnist", "options": {"dataset": {"limit": 640}}, "batch_size": 32, "steps": 4,
+                "device": "cpu", "deterministic": True, "out": str(in_tmp / "c")}
+    gan_core.train(settings, callbacks=[watcher])
+    assert watcher.seen and all(watcher.seen)
+    plain = run_cli(["train", *SLICE, "--steps", "2", "--out", "d"])
+    assert plain.exit_code == 0 and json.loads((in_tmp / "d" / "run.json").read_text())["train"]["deterministic"] is False
