@@ -23,14 +23,14 @@ demo_mhgan.py) have them, since the paper's text does not fix them:
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Any
-
-import torch
+from typing import TYPE_CHECKING, Any
 
 from gan_core import ImageData, SampleResult, Sampler, TrainedModel, option
 
 from .budget import out_of_proposals, proposal_limit
-from .calibration import CALIBRATORS, SCORE_BATCH, fit_calibration, generated_scores, scores_of
+
+if TYPE_CHECKING:
+    import torch
 
 
 @dataclass(frozen=True)
@@ -51,6 +51,8 @@ class DRSOptions:
 
 def drs_f(logits: torch.Tensor, max_logit: float | torch.Tensor, epsilon: float, gamma: float | torch.Tensor) -> torch.Tensor:
     """The paper's F(x); sigmoid(F) is the acceptance probability."""
+    import torch
+
     delta = logits - max_logit
     return delta - torch.log1p(-torch.exp(delta - epsilon)) - gamma
 
@@ -64,48 +66,62 @@ class DiscriminatorRejection(Sampler):
     holdout = 0.1  # the reference keeps 10% of the training data away from D for calibration (calib_frac=0.1)
 
     def __init__(self, options: Any) -> None:
+        import torch
+
+        from .calibration import CALIBRATORS
+
         super().__init__(options)
         self.calibration = CALIBRATORS[options.calibrator]()
         self.register_buffer("max_logit", torch.zeros(()))
         self.register_buffer("gamma", torch.zeros(()))
 
-    @torch.no_grad()
     def fit(self, model: TrainedModel, data: ImageData, progress=None) -> None:
-        o = self.options
-        self.calibration = fit_calibration(model, data, o.calibration, progress, o.calibrator)
-        logits = self.calibration(generated_scores(model, o.burn_in, progress, "burn-in"))
-        self.max_logit.fill_(float(logits.max()))
-        f = drs_f(logits, self.max_logit, o.epsilon, 0.0)
-        gamma = o.gamma if o.gamma is not None else float(torch.quantile(f.double(), o.percentile / 100))
-        self.gamma.fill_(gamma)  # used when gamma_from=burn-in or gamma is given; shown by describe() either way
+        import torch
+
+        from .calibration import fit_calibration, generated_scores
+
+        with torch.no_grad():
+            o = self.options
+            self.calibration = fit_calibration(model, data, o.calibration, progress, o.calibrator)
+            logits = self.calibration(generated_scores(model, o.burn_in, progress, "burn-in"))
+            self.max_logit.fill_(float(logits.max()))
+            f = drs_f(logits, self.max_logit, o.epsilon, 0.0)
+            gamma = o.gamma if o.gamma is not None else float(torch.quantile(f.double(), o.percentile / 100))
+            self.gamma.fill_(gamma)  # used when gamma_from=burn-in or gamma is given; shown by describe() either way
 
     def logits(self, model: TrainedModel, images: torch.Tensor) -> torch.Tensor:
+        from .calibration import scores_of
+
         return self.calibration(scores_of(model, images))
 
-    @torch.no_grad()
     def sample(self, model, n, *, component=None, max_proposals=None) -> SampleResult:
-        limit = proposal_limit(n, max_proposals)
-        kept, labels, accepted, proposals = [], [], 0, 0
-        while accepted < n:
-            if proposals >= limit:
-                raise out_of_proposals(self.name, accepted, n, proposals)
-            o = self.options
-            per_batch = o.gamma is None and o.gamma_from == "batch"
-            size = o.batch if per_batch else max(2 * (n - accepted), 64)
-            size = min(size, SCORE_BATCH, limit - proposals)
-            batch = model.generate(size, component=component)
-            logits = self.logits(model, batch.images)
-            self.max_logit.copy_(torch.maximum(self.max_logit, logits.max()))  # the paper keeps raising it
-            f = drs_f(logits, self.max_logit, o.epsilon, 0.0)
-            gamma = torch.quantile(f.double(), o.percentile / 100).to(f.dtype) if per_batch else self.gamma
-            keep = torch.rand_like(logits) < torch.sigmoid(f - gamma)
-            proposals += size
-            kept.append(batch.images[keep])
-            if batch.labels is not None:
-                labels.append(batch.labels[keep])
-            accepted += int(keep.sum())
-        images = torch.cat(kept)[:n]
-        return SampleResult(images, torch.cat(labels)[:n] if labels else None, proposals)
+        import torch
+
+        from .calibration import SCORE_BATCH
+
+        with torch.no_grad():
+            limit = proposal_limit(n, max_proposals)
+            kept, labels, accepted, proposals = [], [], 0, 0
+            while accepted < n:
+                if proposals >= limit:
+                    raise out_of_proposals(self.name, accepted, n, proposals)
+                o = self.options
+                per_batch = o.gamma is None and o.gamma_from == "batch"
+                size = o.batch if per_batch else max(2 * (n - accepted), 64)
+                size = min(size, SCORE_BATCH, limit - proposals)
+                batch = model.generate(size, component=component)
+                logits = self.logits(model, batch.images)
+                self.max_logit.copy_(torch.maximum(self.max_logit, logits.max()))  # the paper keeps raising it
+                f = drs_f(logits, self.max_logit, o.epsilon, 0.0)
+                gamma = torch.quantile(f.double(), o.percentile / 100).to(f.dtype) if per_batch else self.gamma
+                keep = torch.rand_like(logits) < torch.sigmoid(f - gamma)
+                proposals += size
+                kept.append(batch.images[keep])
+                if batch.labels is not None:
+                    labels.append(batch.labels[keep])
+                accepted += int(keep.sum())
+            images = torch.cat(kept)[:n]
+            return SampleResult(images, torch.cat(labels)[:n] if labels else None, proposals)
 
     def describe(self) -> dict[str, Any]:
         return {**self.calibration.describe(),
