@@ -8,9 +8,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
-
-import torch
+from typing import TYPE_CHECKING, Any
 
 from .components import (
     Architecture,
@@ -24,11 +22,13 @@ from .components import (
     NetworkSpec,
     Prior,
 )
-from .checks import checked_data, checked_images, checked_outputs
 from .components import Networks, normalises_over_batch
 from .errors import ComponentError, GanError
 from .options import build_options, options_to_dict
 from .registry import ComponentEntry, Registry
+
+if TYPE_CHECKING:  # torch is imported where data or networks are built: choosing components needs none
+    import torch
 
 #: capabilities the core itself derives from the data
 LABELS = "labels"
@@ -56,6 +56,17 @@ def choose(registry: Registry, kind: str, name: str, raw_options: dict[str, Any]
     entry = registry.get(kind, name)
     options = build_options(entry.cls.Options, raw_options or {}, f"{kind} '{name}'", saved=saved)
     return Chosen(entry, options)
+
+
+def choose_all(config: Any, *, saved: bool = False) -> dict[str, Chosen]:
+    """Every component a TrainConfig names, by kind, its options checked: a typo is refused before torch loads."""
+    from .config import KINDS
+    from .registry import get_registry
+
+    registry = get_registry()
+    names = {"dataset": config.dataset, "prior": config.prior, "architecture": config.arch, "loss": config.loss,
+             "sampler": config.sampler}
+    return {kind: choose(registry, kind, names[kind], config.options.get(kind), saved=saved) for kind in KINDS}
 
 
 @dataclass
@@ -91,6 +102,10 @@ def instantiate(chosen: dict[str, Chosen], latent_dim: int | None) -> Parts:
 
 
 def load_data(dataset: Dataset, data_dir: str | None, split: str = "train") -> ImageData:
+    import torch
+
+    from .checks import checked_data
+
     request = DataRequest(split=split, data_dir=Path(data_dir) if data_dir else None)  # type: ignore[arg-type]
     data = dataset.load(request)
     labels = getattr(data, "labels", None)
@@ -109,6 +124,8 @@ def split_holdout(data: ImageData, fraction: float, seed: int) -> tuple[ImageDat
     (or disturb) the training RNG: a resumed run and a sampler refitted later
     find exactly the same images.
     """
+    import torch
+
     if not fraction:
         return data, None
     count = int(round(len(data) * fraction))
@@ -167,6 +184,8 @@ def network_spec(parts: Parts, image_shape: tuple[int, int, int]) -> NetworkSpec
 
 def build_networks(parts: Parts, spec: NetworkSpec, device: torch.device) -> tuple[torch.nn.Module, Discriminator]:
     """G and D from the architecture, D adapted by the loss, both checked on a dry run of two codes."""
+    import torch
+
     arch = f"architecture '{parts.architecture.name}'"
     networks = parts.architecture.build(spec)
     if not isinstance(networks, Networks) or not isinstance(networks.generator, torch.nn.Module):
@@ -194,6 +213,10 @@ def build_networks(parts: Parts, spec: NetworkSpec, device: torch.device) -> tup
 def dry_run(parts: Parts, spec: NetworkSpec, generator: torch.nn.Module, discriminator: Discriminator,
             device: torch.device) -> None:
     """Two zero codes through G and D in eval mode: shapes checked before any training, no RNG drawn."""
+    import torch
+
+    from .checks import checked_images, checked_outputs
+
     was_training = generator.training, discriminator.training
     generator.eval(), discriminator.eval()
     try:

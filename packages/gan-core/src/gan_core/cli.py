@@ -18,6 +18,7 @@ from rich.progress import Progress
 from rich.table import Table
 
 from .errors import ExitCode, GanError
+from .runs import read_run
 
 app = typer.Typer(
     name="gan",
@@ -126,7 +127,8 @@ def train(
     from .callbacks import TensorBoardLogger
 
     from .options import parse_assignments
-    from .training import settings_for, train as run_training
+    from .assembly import choose_all
+    from .config import settings_for
 
     cli = dict(
         prior=prior, loss=loss, arch=arch, dataset=dataset, sampler=sampler, epochs=epochs, steps=steps,
@@ -137,6 +139,8 @@ def train(
         options=parse_assignments(option or []) or None,
     )
     settings = settings_for(cli, config_file=config, resume=resume, init_from=init_from)
+    choose_all(settings, saved=resume is not None)  # names and options refused here, before torch is imported
+    from .training import train as run_training
     callbacks = [TensorBoardLogger(tensorboard)] if tensorboard else []
     started = time.perf_counter()
     path = run_training(settings, resume=resume, init_from=init_from, callbacks=callbacks, console=err)
@@ -180,6 +184,7 @@ def sample(
     options = parse_assignments(option or [])
     if set(options) - {"sampler"}:
         raise GanError("gan sample takes only sampler options (-o sampler.KEY=VALUE)")
+    read_run(run)  # a wrong path or a corrupt run is refused before the model's libraries load
     import torch  # only now: the refusals above need no model
 
     from .devices import resolve_device
@@ -244,12 +249,18 @@ def eval_(
     options = parse_assignments(option or [])
     if set(options) - {"sampler", "metric"}:
         raise GanError("gan eval takes only sampler and metric options (-o sampler.KEY=VALUE, -o metric.KEY=VALUE)")
-    from .devices import resolve_device  # only now: the refusals above need no model
-    from .evaluation.evaluate import MIN_IMAGES, Evaluator, Protocol, read_image_folder, read_npz
     from .runs import RUN_FILE, atomic_write_json
 
-    torch_device = resolve_device(device)
     is_run = target.is_dir() and (target / RUN_FILE).is_file()
+    if not is_run and not target.is_dir() and not (target.suffix == ".npz" and target.is_file()):
+        what = "there is nothing at" if not target.exists() else "nothing gan eval reads is at"
+        raise GanError(f"{what} {target}; pass a run directory, a folder of images or an .npz file")
+    if is_run:
+        read_run(target)  # a corrupt run.json is refused before the model's libraries load
+    from .devices import resolve_device  # only now: the refusals above need no model
+    from .evaluation.evaluate import MIN_IMAGES, Evaluator, Protocol, read_image_folder, read_npz
+
+    torch_device = resolve_device(device)
     protocol = Protocol(
         n=n, ref=ref.value, features=features, dataset=dataset or "mnist",
         metrics=tuple(m.strip() for m in metrics.split(",") if m.strip()) if metrics else (),

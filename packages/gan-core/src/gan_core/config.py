@@ -143,3 +143,41 @@ def config_from_run(info: dict[str, Any]) -> TrainConfig:
         if hasattr(config, key) and key != "options":
             setattr(config, key, tuple(value) if key == "betas" and value is not None else value)
     return config
+
+
+#: what may change when a run is resumed; everything else is the run's own
+RESUMABLE = ("epochs", "steps", "device", "data_dir", "log_every", "checkpoint_every", "eval_every", "eval_n")
+
+
+def settings_for(
+    values: Mapping[str, Any] | None = None,
+    *,
+    config_file: Path | None = None,
+    resume: Path | None = None,
+    init_from: Path | None = None,
+) -> TrainConfig:
+    """The settings of a run: defaults < config file < ``values``; or a run's own, when resuming.
+
+    ``values`` uses the config file's keys (``batch_size`` or ``batch-size``,
+    ``options={"prior": {"k": 10}}``); None values are ignored. Resuming
+    takes the run's settings and accepts only :data:`RESUMABLE` changes;
+    ``epochs`` given then replaces the run's step budget.
+    """
+    from .runs import RUN_FILE, read_run
+
+    given = {k.replace("-", "_"): v for k, v in (values or {}).items() if v is not None and v != {}}
+    if resume is None:
+        file_values = read_config_file(config_file) if config_file else {}
+        return merge_config(file_values, given, source=str(config_file) if config_file else "config")
+    extra = sorted(k for k in given if k not in RESUMABLE)
+    if extra or config_file or init_from:
+        names = [f"--{k.replace('_', '-')}" for k in extra] + (["--config"] if config_file else []) + (
+            ["--init-from"] if init_from else [])
+        raise GanError(
+            f"--resume continues a run with its own settings; drop {', '.join(names)} "
+            f"(only {', '.join('--' + k.replace('_', '-') for k in RESUMABLE)} may change)"
+        )
+    base = config_from_run(read_run(resume)).to_dict()
+    if "epochs" in given:
+        base["steps"] = None
+    return merge_config(base, given, source=str(resume / RUN_FILE))

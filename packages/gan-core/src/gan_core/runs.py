@@ -27,15 +27,13 @@ import shutil
 import tempfile
 from collections.abc import Mapping
 from pathlib import Path
-from typing import Any
-
-import torch
-from safetensors import SafetensorError
-from safetensors.torch import load as load_safetensors_bytes
-from safetensors.torch import save as save_safetensors_bytes
-from torch import nn
+from typing import TYPE_CHECKING, Any
 
 from .errors import GanError
+
+if TYPE_CHECKING:  # reading run.json and refusing a wrong path need no torch: it is imported where tensors are
+    import torch
+    from torch import nn
 
 RUN_FORMAT = 1
 RUN_FILE = "run.json"
@@ -71,6 +69,8 @@ def append_jsonl(path: Path, record: Mapping[str, Any]) -> None:
 
 
 def save_tensors(path: Path, tensors: Mapping[str, torch.Tensor], metadata: Mapping[str, str]) -> None:
+    from safetensors.torch import save as save_safetensors_bytes
+
     # safetensors refuses views that share storage; clone to plain CPU tensors.
     plain = {k: v.detach().to("cpu").contiguous().clone() for k, v in tensors.items()}
     atomic_write_bytes(path, save_safetensors_bytes(plain, metadata=dict(metadata)))
@@ -78,6 +78,9 @@ def save_tensors(path: Path, tensors: Mapping[str, torch.Tensor], metadata: Mapp
 
 def load_tensors(path: Path) -> tuple[dict[str, torch.Tensor], dict[str, str]]:
     """Tensors and metadata of a safetensors file, or a GanError saying what is wrong."""
+    from safetensors import SafetensorError
+    from safetensors.torch import load as load_safetensors_bytes
+
     if not path.is_file():
         raise GanError(f"{path} is missing; the run directory is incomplete")
     data = path.read_bytes()
@@ -115,6 +118,8 @@ def load_module_state(module: nn.Module, prefix: str, tensors: Mapping[str, torc
 
 def optimizer_tensors(prefix: str, optimizer: torch.optim.Optimizer) -> tuple[dict[str, torch.Tensor], dict[str, Any]]:
     """Flatten an optimiser state dict into tensors plus JSON-able hyperparameters."""
+    import torch
+
     state = optimizer.state_dict()
     tensors: dict[str, torch.Tensor] = {}
     scalars: dict[str, Any] = {}

@@ -26,7 +26,7 @@ from .assembly import (
     build_networks,
     check_combination,
     check_requirements,
-    choose,
+    choose_all,
     construct,
     instantiate,
     load_data,
@@ -36,13 +36,12 @@ from .assembly import (
 )
 from .components import Combination, Latent, TrainingDefaults
 from .callbacks import Callback, Callbacks
-from .config import KINDS, TrainConfig, config_from_run, merge_config, read_config_file
+from .config import KINDS, RESUMABLE, TrainConfig, config_from_run, merge_config, read_config_file, settings_for  # noqa: F401 - settings_for, RESUMABLE: this module's public names before they moved
 from .devices import deterministic, resolve_device, seeded
 from .engine import Schedule, StopRequested, Trainer, TrainState
 from .errors import GanError, TrainingDiverged
 from .images import save_grid
 from .perceptual import perceptual_regulariser
-from .registry import get_registry
 from .runs import (
     OPTIM_FILE,
     RUN_FILE,
@@ -93,42 +92,6 @@ def make_optimizer(kind: str, params: list[torch.nn.Parameter], lr: float, betas
     return torch.optim.Adam(params, lr=lr, betas=betas, fused=True)
 
 
-#: what may change when a run is resumed; everything else is the run's own
-RESUMABLE = ("epochs", "steps", "device", "data_dir", "log_every", "checkpoint_every", "eval_every", "eval_n")
-
-
-def settings_for(
-    values: Mapping[str, Any] | None = None,
-    *,
-    config_file: Path | None = None,
-    resume: Path | None = None,
-    init_from: Path | None = None,
-) -> TrainConfig:
-    """The settings of a run: defaults < config file < ``values``; or a run's own, when resuming.
-
-    ``values`` uses the config file's keys (``batch_size`` or ``batch-size``,
-    ``options={"prior": {"k": 10}}``); None values are ignored. Resuming
-    takes the run's settings and accepts only :data:`RESUMABLE` changes;
-    ``epochs`` given then replaces the run's step budget.
-    """
-    given = {k.replace("-", "_"): v for k, v in (values or {}).items() if v is not None and v != {}}
-    if resume is None:
-        file_values = read_config_file(config_file) if config_file else {}
-        return merge_config(file_values, given, source=str(config_file) if config_file else "config")
-    extra = sorted(k for k in given if k not in RESUMABLE)
-    if extra or config_file or init_from:
-        names = [f"--{k.replace('_', '-')}" for k in extra] + (["--config"] if config_file else []) + (
-            ["--init-from"] if init_from else [])
-        raise GanError(
-            f"--resume continues a run with its own settings; drop {', '.join(names)} "
-            f"(only {', '.join('--' + k.replace('_', '-') for k in RESUMABLE)} may change)"
-        )
-    base = config_from_run(read_run(resume)).to_dict()
-    if "epochs" in given:
-        base["steps"] = None
-    return merge_config(base, given, source=str(resume / RUN_FILE))
-
-
 def train(
     config: TrainConfig | Mapping[str, Any] | None = None,
     *,
@@ -162,11 +125,7 @@ class TrainingSession:
         self.config, self.console = config, console
         self.callbacks = callbacks or Callbacks([])
         previous = read_run(resume) if resume else None
-        registry = get_registry()
-        names = {"dataset": config.dataset, "prior": config.prior, "architecture": config.arch, "loss": config.loss,
-                 "sampler": config.sampler}
-        chosen = {kind: choose(registry, kind, names[kind], config.options.get(kind), saved=previous is not None)
-                  for kind in KINDS}
+        chosen = choose_all(config, saved=previous is not None)
         self.device = device = resolve_device(config.device)
         out = resume if resume else _output_path(config)
         if init_from:
