@@ -152,3 +152,16 @@ def test_bad_eval_samplers_are_refused_before_anything_runs(include, fragment):
     spec = SweepSpec(base={"epochs": 1}, include=[include])
     with pytest.raises(GanError, match=fragment):
         validate(spec, expand(spec))
+
+
+def test_a_sweep_may_grow_by_include_rows_and_nothing_else():
+    from gan_core.experiments.sweep_run import extends
+
+    saved = SweepSpec(base={"epochs": 1}, include=[{"loss": "hinge"}], seeds=[0, 1]).as_dict()
+    grown = SweepSpec(base={"epochs": 1}, include=[{"loss": "hinge"}, {"loss": "wgan-gp"}], seeds=[0, 1]).as_dict()
+    assert extends(saved, saved) and extends(grown, saved)
+    assert not extends(saved, grown)  # a row dropped: its trials would be orphans
+    assert not extends(SweepSpec(base={"epochs": 2}, include=[{"loss": "hinge"}, {"loss": "wgan-gp"}],
+                                 seeds=[0, 1]).as_dict(), saved)  # the base changed: same folders, other settings
+    assert not extends(SweepSpec(base={"epochs": 1}, include=[{"loss": "hinge"}], seeds=[0, 1, 2]).as_dict(), saved)
+    assert not extends(grown, {})

@@ -87,12 +87,32 @@ def plan(spec: SweepSpec, out: Path, settings: dict[str, Any]) -> SweepPlan:
             saved = json.loads(record.read_text())
         except ValueError:
             saved = {}
-        if not isinstance(saved, dict) or saved.get("spec") != spec.as_dict():
+        if not isinstance(saved, dict) or not extends(spec.as_dict(), saved.get("spec")):
             raise GanError(f"{out} holds another sweep (its {SWEEP_FILE} differs); choose another --out or run that sweep's own command")
         sweep.stopped_early = list(saved.get("stopped_early", []))
     elif out.exists() and any(out.iterdir()):
         raise GanError(f"{out} exists and is not a sweep folder; choose another --out")
     return sweep
+
+
+def extends(spec: dict[str, Any], saved: Any) -> bool:
+    """Whether ``spec`` is the saved sweep, or it with [[include]] rows added (the trials run so far stay valid).
+
+    Anything else that changed (the base, the grid, the seeds...) would give
+    the same trial folders other settings, so it is another sweep.
+    """
+    if not isinstance(saved, dict):
+        return False
+    if spec == saved:
+        return True
+    rest = {k: v for k, v in spec.items() if k != "include"}
+    saved_rest = {k: v for k, v in saved.items() if k != "include"}
+    added = list(spec.get("include", []))
+    for row in saved.get("include", []):
+        if row not in added:
+            return False
+        added.remove(row)
+    return rest == saved_rest
 
 
 def metric_direction(name: str) -> str:
