@@ -8,7 +8,7 @@ import shutil
 import numpy as np
 import pytest
 import torch
-from safetensors.torch import load_file
+from safetensors.torch import load_file, save_file
 
 from gan_core.sampling import fit_record
 from gan_core.testing import run_cli
@@ -110,3 +110,21 @@ def test_train_fits_its_default_sampler_at_the_end(in_tmp):
     before = (in_tmp / "r" / "samplers" / "latent-rs.safetensors").read_bytes()
     assert run_cli(["sample", "r", "--n", "4", "--out", "s.npz"]).exit_code == 0  # the run's default, already fitted
     assert (in_tmp / "r" / "samplers" / "latent-rs.safetensors").read_bytes() == before  # reused, not fitted again
+
+
+def test_a_fit_saved_by_an_older_version_is_reused_with_what_its_options_meant_then(run, tmp_path):
+    """Runs fitted before samplers/ kept the fit in run.json and the weights, with the options of their day."""
+    args = ["sample", str(run), "--sampler", "drs", *SMALL["drs"], "--n", "8", "--out"]
+    assert run_cli([*args, str(tmp_path / "a.npz")]).exit_code == 0
+    record = fit_record(run, "drs")
+    state = fitted_state(run)
+    legacy = {k: v for k, v in record["options"].items() if k not in ("gamma_from", "batch")}  # unknown then
+    info = json.loads((run / "run.json").read_text())
+    info["samplers"] = {"drs": {**{k: v for k, v in record.items() if k != "step"}, "options": legacy}}
+    (run / "run.json").write_text(json.dumps(info))
+    weights = {**load_file(str(run / "weights.safetensors")), **state}
+    save_file(weights, str(run / "weights.safetensors"), metadata={"gan.step": str(info["checkpoint"]["step"])})
+    shutil.rmtree(run / "samplers")
+    result = run_cli(["sample", str(run), "--sampler", "drs", "--n", "8", "--out", str(tmp_path / "b.npz")])
+    assert result.exit_code == 0, result.output
+    assert "Fitting" not in result.output and not (run / "samplers").exists()  # reused, as burn-in gamma (legacy)

@@ -372,6 +372,8 @@ def test_samplers_puts_each_post_hoc_evaluation_in_a_row_of_its_own(tmp_path, ca
     assert result.exit_code == 0, result.output
     lines = list(csv.DictReader(io.StringIO(result.output)))
     assert [(line["sampler"], float(line["fid_mean"])) for line in lines] == [("drs", 26.0), ("none", 32.0)]
+    pooled = run_cli(["compare", str(root), "--samplers", "--by", "prior", "--csv"])  # the sampler rows stay apart
+    assert pooled.exit_code == 0 and len(list(csv.DictReader(io.StringIO(pooled.output)))) == 2, pooled.output
     out = tmp_path / "report"
     assert run_cli(["report", str(root), "--samplers", "--out", str(out)]).exit_code == 0
     assert "2 runs" in (out / "index.html").read_text()

@@ -190,11 +190,16 @@ class RunLock:
     """
 
     def __init__(self, run: Path) -> None:
-        run.parent.mkdir(parents=True, exist_ok=True)
-        self.path = run.parent / f".{run.name}.lock"
+        real = run.resolve()  # a symlink to a run locks the run itself
+        real.parent.mkdir(parents=True, exist_ok=True)
+        self.path = real.parent / f".{real.name}.lock"
         self._handle = self._acquire(run)
-        self._handle.write(f"gan train (process {os.getpid()})")
-        self._handle.flush()
+        try:
+            self._handle.write(f"gan train (process {os.getpid()})")
+            self._handle.flush()
+        except BaseException:
+            self.release()
+            raise
 
     def _acquire(self, run: Path) -> Any:
         import fcntl
@@ -209,6 +214,10 @@ class RunLock:
                 handle.close()
                 raise GanError(f"{holder} is already training into {run}; wait for it to finish, "
                                "or choose another --out") from exc
+            except OSError as exc:  # a file system without locks (some NFS, Lustre, FUSE mounts): say so
+                handle.close()
+                raise GanError(f"the file system of {run} does not support file locks ({exc.strerror}), which "
+                               "keep two trainings of one run apart; train into a folder on a local disk") from exc
             try:
                 same = os.stat(self.path).st_ino == os.fstat(handle.fileno()).st_ino
             except FileNotFoundError:

@@ -1,9 +1,12 @@
 """Loading a trained run for sampling, fitting samplers, writing images out.
 
 A sampler that needs fitting (calibration, a weight network...) is fitted
-once, and its state is saved into the run's weights under
-``sampler.<name>.`` together with the options it was fitted with; asking
-again with the same options reuses it.
+once per checkpoint, and its state is saved in a file of its own,
+``RUN/samplers/<name>.safetensors``, with the options it was fitted with and
+the checkpoint's step; asking again with the same options at the same
+checkpoint reuses it. Sampling never writes run.json or the weights, so it
+can run while the same run trains on (``--resume``) or is sampled by another
+process: a fit made for an older checkpoint is simply made again.
 """
 
 from __future__ import annotations
@@ -189,16 +192,22 @@ def prepare_sampler(
 ) -> Sampler:
     """The sampler ``name`` (the run's default if None), fitted once per checkpoint and saved beside the run."""
     info = run.info
-    name = name or info["components"].get("sampler", {}).get("name", "none")
+    own = info["components"].get("sampler") or {"name": "none", "options": {}}
+    name = name or own["name"]
+    registry = get_registry()
     fitted = fitted_samplers(run).get(name)
-    if not raw_options and fitted is not None:
-        raw_options = fitted.record["options"]  # no options given: reuse the fitted state as it is
-    chosen = choose(get_registry(), "sampler", name, raw_options)
+    saved = False
+    if not raw_options:  # none given: the fitted state's options, else those the run was trained with
+        recorded = fitted.record["options"] if fitted is not None else own["options"] if name == own["name"] else None
+        # options saved by an older version: what they meant then (legacy values), not today's defaults
+        raw_options, saved = recorded, recorded is not None
+    chosen = choose(registry, "sampler", name, raw_options, saved=saved)
     sampler: Sampler = construct(chosen).to(run.model.device)  # type: ignore[assignment, union-attr]
     check_requirements(sampler, run.provided(), f"run {run.path}")
     if not sampler.needs_fit:
         return sampler
-    if fitted is not None and fitted.record["options"] == options_to_dict(chosen.options):
+    fitted_options = fitted and options_to_dict(choose(registry, "sampler", name, fitted.record["options"], saved=True).options)
+    if fitted is not None and fitted_options == options_to_dict(chosen.options):
         load_module_state(sampler, "sampler", prefixed("sampler", fitted.state), run.path)
         return sampler
     data, which = run.fitting_data(data_dir)

@@ -124,10 +124,21 @@ class TrainingSession:
                  callbacks: Callbacks | None = None) -> None:
         self.config, self.console = config, console
         self.callbacks = callbacks or Callbacks([])
+        out = resume if resume else _output_path(config)
+        # Locked before the run is read: another training could be checkpointing it, or about to commit it.
+        self.lock = RunLock(out)
+        try:
+            if resume is None and out.exists() and (not out.is_dir() or any(out.iterdir())):
+                raise GanError(f"{out} was written by another gan train meanwhile; choose another --out")
+            self._set_up(config, resume, init_from, out)
+        except BaseException:
+            self.lock.release()
+            raise
+
+    def _set_up(self, config: TrainConfig, resume: Path | None, init_from: Path | None, out: Path) -> None:
         previous = read_run(resume) if resume else None
         chosen = choose_all(config, saved=previous is not None)
         self.device = device = resolve_device(config.device)
-        out = resume if resume else _output_path(config)
         if init_from:
             read_run(init_from)
 
@@ -180,17 +191,12 @@ class TrainingSession:
         if self.held_out:
             self.run_info["data"]["holdout"] = {"fraction": self.holdout, "images": self.held_out, "seed": config.seed}
         self.best: dict[str, Any] = dict((previous or {}).get("best") or {})
-        self.lock = RunLock(out)  # before the writer clears a staging folder: it may be another training's
-        try:
-            self.writer = RunWriter(out, existing=previous is not None)
-            self.trainer = Trainer(
-                self.generator, self.discriminator, self.prior, parts.loss, data.to(device), self.opt_g, self.opt_d,
-                schedule, self.state, checkpoint=self.checkpoint, log=self.log, on_epoch_end=self.on_epoch_end,
-                regulariser=self.regulariser,
-            )
-        except BaseException:
-            self.lock.release()
-            raise
+        self.writer = RunWriter(out, existing=previous is not None)  # under the lock: a staging folder left is ours
+        self.trainer = Trainer(
+            self.generator, self.discriminator, self.prior, parts.loss, data.to(device), self.opt_g, self.opt_d,
+            schedule, self.state, checkpoint=self.checkpoint, log=self.log, on_epoch_end=self.on_epoch_end,
+            regulariser=self.regulariser,
+        )
 
     def log(self, record: dict[str, Any]) -> None:
         self.writer.log(record)

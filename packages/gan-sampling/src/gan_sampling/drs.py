@@ -39,7 +39,7 @@ class DRSOptions:
     gamma_from: str = option("batch", "where the percentile is taken: each batch of proposals (the reference "
                              "reimplementation's) or once over the burn-in set", choices=("batch", "burn-in"),
                              legacy="burn-in")
-    batch: int = option(640, "proposals per batch, each with its own gamma when gamma_from=batch", min=1)
+    batch: int = option(640, "proposals per batch, each with its own gamma when gamma_from=batch", min=10, max=1000)
     gamma: float | None = option(None, "a fixed gamma instead of the percentile rule (0: exact rejection sampling; "
                                  "very negative: accept all)")
     epsilon: float = option(1e-6, "epsilon of the F(x) rule, keeps the log finite", min=1e-12, max=1.0)
@@ -107,15 +107,17 @@ class DiscriminatorRejection(Sampler):
                     raise out_of_proposals(self.name, accepted, n, proposals)
                 o = self.options
                 per_batch = o.gamma is None and o.gamma_from == "batch"
-                size = o.batch if per_batch else max(2 * (n - accepted), 64)
-                size = min(size, SCORE_BATCH, limit - proposals)
+                size = min(max(2 * (n - accepted), 64), SCORE_BATCH) if not per_batch else o.batch
+                usable = min(size, limit - proposals)  # a proposal bound may leave less than a batch
+                # the whole batch is drawn and scored even then: its percentile needs all of it
                 batch = model.generate(size, component=component)
                 logits = self.logits(model, batch.images)
                 self.max_logit.copy_(torch.maximum(self.max_logit, logits.max()))  # the paper keeps raising it
                 f = drs_f(logits, self.max_logit, o.epsilon, 0.0)
                 gamma = torch.quantile(f.double(), o.percentile / 100).to(f.dtype) if per_batch else self.gamma
                 keep = torch.rand_like(logits) < torch.sigmoid(f - gamma)
-                proposals += size
+                keep[usable:] = False
+                proposals += usable
                 kept.append(batch.images[keep])
                 if batch.labels is not None:
                     labels.append(batch.labels[keep])
@@ -124,5 +126,9 @@ class DiscriminatorRejection(Sampler):
             return SampleResult(images, torch.cat(labels)[:n] if labels else None, proposals)
 
     def describe(self) -> dict[str, Any]:
-        return {**self.calibration.describe(),
-                "max logit": float(self.max_logit), "gamma": float(self.gamma)}
+        o = self.options
+        if o.gamma is None and o.gamma_from == "batch":
+            rule = f"percentile {o.percentile:g} of F in each batch of {o.batch}"
+        else:
+            rule = float(self.gamma)
+        return {**self.calibration.describe(), "max logit": float(self.max_logit), "gamma": rule}

@@ -17,7 +17,7 @@ precision by 0.008 ± 0.001 on every seed and leaves FID within its spread;
 10 x 0.1, 0.3 and 1.0 move the means more (precision +0.02 to +0.06) but
 by less than their seed-to-seed spread (0.03 to 0.10), with FID changes of
 ±3.6. So the default stays small, and ``-o sampler.step_size`` is there to
-explore.
+explore. (Runs trained with ``--sampler latent-ga`` before keep the 5 steps their run.json records.)
 """
 
 from __future__ import annotations
@@ -36,7 +36,7 @@ if TYPE_CHECKING:
 
 @dataclass(frozen=True)
 class LatentGAOptions:
-    steps: int = option(10, "gradient steps per code", min=0, max=1000, legacy=5)
+    steps: int = option(10, "gradient steps per code", min=0, max=1000)
     step_size: float = option(0.01, "step size in latent units", min=0.0)
     normalize: bool = option(True, "step along the unit gradient direction, so step_size is a distance")
     score: str = option("discriminator", "what the codes climb: D's realness of G(z), or latent-rs's weight w(z)",

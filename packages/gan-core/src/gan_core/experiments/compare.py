@@ -323,6 +323,8 @@ def compare(
     if csv and as_json:
         raise GanError("--csv and --json both choose the output; pass one of them")
     records = find_runs(list(paths))
+    if samplers and by and "sampler" not in by:
+        by = [*by, "sampler"]  # each post-hoc sampler's row stays its own, whatever else is pooled
     rows = compare_rows(with_sampler_evals(records) if samplers else records, by)
     chosen = pick_metric(rows, metric)
     directions = directions_of(records)

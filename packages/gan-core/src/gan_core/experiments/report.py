@@ -280,7 +280,7 @@ def run_sections(records: list[RunRecord], rows: list[Row], columns: list[str], 
         "component means projected on their two principal axes.", "meta"))]
     ranked = ranked or rows  # the table's order, for the row numbers
     for row in rows:
-        number = ranked.index(row) + 1 if numbered else None
+        number = next(i for i, r in enumerate(ranked) if r is row) + 1 if numbered else None
         for run in row.runs:
             label = row_label(row, columns, number, limit=None)
             sections.append(run_section(run, label, slugs[id(run)], folder))

@@ -87,7 +87,9 @@ def plan(spec: SweepSpec, out: Path, settings: dict[str, Any]) -> SweepPlan:
             saved = json.loads(record.read_text())
         except ValueError:
             saved = {}
-        if not isinstance(saved, dict) or not extends(spec.as_dict(), saved.get("spec")):
+        known = set(saved.get("trials") or {}) if isinstance(saved, dict) else set()
+        if not isinstance(saved, dict) or not extends(spec.as_dict(), saved.get("spec")) \
+                or not known <= {t.id for t in trials}:  # a grown sweep keeps every trial it ran, by name
             raise GanError(f"{out} holds another sweep (its {SWEEP_FILE} differs); choose another --out or run that sweep's own command")
         sweep.stopped_early = list(saved.get("stopped_early", []))
     elif out.exists() and any(out.iterdir()):
@@ -218,7 +220,11 @@ def run_trial(tune_config: dict[str, Any]) -> None:
 
     report = evaluate(None)
     for sampler in config.get("eval_samplers", ()):  # post-hoc samplers, each in evals/<sampler>.json
-        evaluate(sampler)
+        try:
+            evaluate(sampler)
+        except GanError as exc:  # recorded, not raised: the trial's own result still counts
+            atomic_write_json(path / "evals" / f"{sampler}.json", {"sampler": sampler, "step": info["checkpoint"]["step"],
+                                                                  "error": exc.message, "metrics": {}})
     tune.report({**report["metrics"], "epoch": float(info["checkpoint"]["epoch"]), FINAL: 1.0})
 
 

@@ -304,7 +304,8 @@ def validate(spec: SweepSpec, trials: list[Trial]) -> None:
                 choose(registry, kind, name, config.options.get(kind))
             for sampler in trial.eval_samplers:
                 wanted = float(getattr(choose(registry, "sampler", sampler, None).entry.cls, "holdout", 0.0))
-                if wanted > (config.holdout or 0.0):
+                own = float(getattr(choose(registry, "sampler", config.sampler, None).entry.cls, "holdout", 0.0))
+                if wanted > (config.holdout if config.holdout is not None else own):
                     raise GanError(f"{EVAL_SAMPLERS} '{sampler}' calibrates on images D never saw, and this trial "
                                    f"keeps none; add holdout = {wanted:g} to its settings")
         except GanError as exc:
