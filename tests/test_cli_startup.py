@@ -58,11 +58,15 @@ def test_help_listings_and_refusals_do_not_import_torch(tmp_path):
         ["train", "-o", "prior.std=-1"],  # an option out of its bounds
         ["sample", str(tmp_path / "no-such-run"), "--out", "x.npz"],  # no run there
         ["eval", str(tmp_path / "missing.npz")],  # no file there
+        ["sample", str(tmp_path / "fake"), "--sampler", "nope", "--out", "x.npz"],  # a typo in the sampler
+        ["eval", str(tmp_path / "fake"), "--sampler", "drs", "-o", "sampler.percentile=101"],  # out of bounds
     ]
+    (tmp_path / "fake").mkdir()
+    (tmp_path / "fake" / "run.json").write_text(json.dumps({"components": {}, "checkpoint": {"step": 1}}))
     report = probe(commands)
     helps = [row for row in report if row[0][-1] == "--help"]
     assert len(helps) >= 10 and all(code == 0 for _, code, _ in helps), helps
-    assert [code for args, code, _ in report if args in commands] == [0, 0, 2, 2, 2, 2, 2, 2, 2], report
+    assert [code for args, code, _ in report if args in commands] == [0, 0, 2, 2, 2, 2, 2, 2, 2, 2, 2], report
     importers = [" ".join(["gan", *args]) for args, _, torch_loaded in report if torch_loaded]
     assert not importers, f"these imported torch: {importers[0]} (the first; the rest follow it)"
 

@@ -185,6 +185,7 @@ def sample(
     if set(options) - {"sampler"}:
         raise GanError("gan sample takes only sampler options (-o sampler.KEY=VALUE)")
     read_run(run)  # a wrong path or a corrupt run is refused before the model's libraries load
+    _check_sampler(sampler, options.get("sampler"))
     import torch  # only now: the refusals above need no model
 
     from .devices import resolve_device
@@ -225,6 +226,16 @@ class Ref(str, Enum):
 
 @app.command("eval")
 @user_errors
+def _check_sampler(name: str | None, raw_options: dict[str, Any] | None) -> None:
+    """A sampler named on the command line, and its options, refused before torch loads if wrong."""
+    if name is None:
+        return
+    from .assembly import choose
+    from .registry import get_registry
+
+    choose(get_registry(), "sampler", name, raw_options)
+
+
 def eval_(
     target: Annotated[Path, typer.Argument(help="A run directory, a folder of PNGs, or an .npz file.")],
     n: Annotated[int, typer.Option("--n", min=10, help="Generated images (and reference images) to compare.")] = 10_000,
@@ -257,6 +268,7 @@ def eval_(
         raise GanError(f"{what} {target}; pass a run directory, a folder of images or an .npz file")
     if is_run:
         read_run(target)  # a corrupt run.json is refused before the model's libraries load
+        _check_sampler(sampler, options.get("sampler"))
     from .devices import resolve_device  # only now: the refusals above need no model
     from .evaluation.evaluate import MIN_IMAGES, Evaluator, Protocol, read_image_folder, read_npz
 
