@@ -224,8 +224,6 @@ class Ref(str, Enum):
     train = "train"
 
 
-@app.command("eval")
-@user_errors
 def _check_sampler(name: str | None, raw_options: dict[str, Any] | None) -> None:
     """A sampler named on the command line, and its options, refused before torch loads if wrong."""
     if name is None:
@@ -236,6 +234,8 @@ def _check_sampler(name: str | None, raw_options: dict[str, Any] | None) -> None
     choose(get_registry(), "sampler", name, raw_options)
 
 
+@app.command("eval")
+@user_errors
 def eval_(
     target: Annotated[Path, typer.Argument(help="A run directory, a folder of PNGs, or an .npz file.")],
     n: Annotated[int, typer.Option("--n", min=10, help="Generated images (and reference images) to compare.")] = 10_000,
