@@ -145,3 +145,21 @@ def test_cli_report(runs, tmp_path):
     assert result.exit_code == 2 and "holds no earlier gan report" in result.output
     result = run_cli(["report", str(tmp_path / "missing"), "--out", str(out)])
     assert result.exit_code == 2 and "there is no run or folder" in result.output
+
+
+def test_a_table_of_many_differing_settings_lists_them_in_one_column(tmp_path):
+    from gan_core.experiments.report import MAX_SETTING_COLUMNS, results_section
+    from gan_core.experiments.compare import compare_rows, setting_columns
+    from gan_core.experiments.runindex import RunRecord, Curves
+
+    records = []
+    for i in range(MAX_SETTING_COLUMNS + 2):
+        settings = {"seed": 0, f"k{i}": i, "loss": f"loss{i}"}
+        records.append(RunRecord(path=tmp_path / f"r{i}", info={}, settings=settings, final={"fid": float(i)},
+                                 final_from={}, evals={}, curves=Curves(), directions={"fid": "lower"}))
+    rows = compare_rows(records)
+    columns = setting_columns(rows)
+    assert len(columns) > MAX_SETTING_COLUMNS
+    html = results_section(records, rows, columns, "fid", {"fid": "lower"}).body
+    assert '<th class="setting">settings</th>' in html and "loss=loss3" in html and "k3=3" in html
+    assert '<th class="setting">k0</th>' not in html

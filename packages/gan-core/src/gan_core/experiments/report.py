@@ -51,6 +51,8 @@ SAMPLER_METRICS = ("fid", "precision", "recall")
 BAND = "min–max across seeds"
 #: legend labels longer than this are cut (the results table, numbered alike, has every setting)
 LABEL_LIMIT = 60
+#: above this many differing settings, the results table lists them in one column
+MAX_SETTING_COLUMNS = 6
 
 
 @dataclass
@@ -183,11 +185,19 @@ def settings_text(row: Row, columns: list[str]) -> str:
 def results_section(records: list[RunRecord], rows: list[Row], columns: list[str], metric: str | None,
                     directions: dict[str, str], numbered: bool = False) -> page.Section:
     metrics = headline_metrics(metrics_of(rows), directions, metric)
-    header = (["#"] if numbered else []) + columns + ["n"] + [f"{m} {'↑' if directions.get(m, 'lower') == 'higher' else '↓'}" for m in metrics]
+    # many differing settings (a leaderboard of unlike methods): one column of what each row sets, so the
+    # metrics stay in view instead of past a dozen mostly empty columns
+    merged = len(columns) > MAX_SETTING_COLUMNS
+    shown = ["settings"] if merged else columns
+    header = (["#"] if numbered else []) + shown + ["n"] + [f"{m} {'↑' if directions.get(m, 'lower') == 'higher' else '↓'}" for m in metrics]
     header.append("runs")
     body = []
     for i, row in enumerate(rows):
-        cells = ([str(i + 1)] if numbered else []) + [format_value(row.settings.get(c)) for c in columns]
+        if merged:
+            settings = [", ".join(f"{c}={format_value(row.settings[c])}" for c in columns if row.settings.get(c) is not None)]
+        else:
+            settings = [format_value(row.settings.get(c)) for c in columns]
+        cells = ([str(i + 1)] if numbered else []) + settings
         cells.append(str(row.n))
         cells += [format_stat(row.stats.get(m)) for m in metrics]
         cells.append(" ".join(r.name for r in row.runs))
@@ -197,7 +207,7 @@ def results_section(records: list[RunRecord], rows: list[Row], columns: list[str
     if common:
         parts.append(page.paragraph("common: " + ", ".join(f"{k}={format_value(v)}" for k, v in common.items()),
                                     "common"))
-    parts.append(page.render_table(header, body, len(columns) + numbered, best=0 if metric else None,
+    parts.append(page.render_table(header, body, len(shown) + numbered, best=0 if metric else None,
                                    names_column=True))
     sorted_by = (f"Sorted by {metric} ({directions.get(metric, 'lower')} is better), best first (tinted). "
                  if metric else "No run has been evaluated yet. ")
