@@ -57,6 +57,7 @@ from .runs import (
     prefixed,
     read_run,
     save_tensors,
+    unprefixed,
 )
 
 
@@ -149,17 +150,20 @@ class FittedSampler:
     state: dict[str, torch.Tensor]
 
 
-def fitted_samplers(run: LoadedRun) -> dict[str, FittedSampler]:
-    """The fits saved for the run's current checkpoint, by sampler name.
+def fitted_samplers(run: LoadedRun, only: str | None = None) -> dict[str, FittedSampler]:
+    """The fits saved for the run's current checkpoint, by sampler name (``only`` that sampler's, if given).
 
     ``samplers/<name>.safetensors`` counts when its step is the checkpoint's;
     runs sampled before that layout kept fits in run.json and the weights
     (``sampler.<name>.*``), which are read as they are.
     """
-    fits = {name: FittedSampler(record, _unprefixed(f"sampler.{name}", run.weights))
-            for name, record in (run.info.get("samplers") or {}).items()}
+    fits = {name: FittedSampler(record, unprefixed(f"sampler.{name}", run.weights))
+            for name, record in (run.info.get("samplers") or {}).items() if only in (None, name)}
     folder = run.path / SAMPLERS_DIR
-    for file in sorted(folder.glob("*.safetensors")) if folder.is_dir() else []:
+    files = [folder / f"{only}.safetensors"] if only else sorted(folder.glob("*.safetensors"))
+    for file in files:
+        if not file.is_file():
+            continue
         try:
             state, meta = load_tensors(file)
             record = json.loads(meta[SAMPLER_KEY])
@@ -179,10 +183,6 @@ def fit_record(run_dir: Path, name: str) -> dict[str, Any] | None:
     return {**json.loads(meta[SAMPLER_KEY]), "step": int(meta[STEP_KEY])}
 
 
-def _unprefixed(prefix: str, tensors: dict[str, torch.Tensor]) -> dict[str, torch.Tensor]:
-    return {k[len(prefix) + 1:]: v for k, v in tensors.items() if k.startswith(prefix + ".")}
-
-
 def prepare_sampler(
     run: LoadedRun,
     name: str | None,
@@ -195,7 +195,7 @@ def prepare_sampler(
     own = info["components"].get("sampler") or {"name": "none", "options": {}}
     name = name or own["name"]
     registry = get_registry()
-    fitted = fitted_samplers(run).get(name)
+    fitted = fitted_samplers(run, name).get(name)
     saved = False
     if not raw_options:  # none given: the fitted state's options, else those the run was trained with
         recorded = fitted.record["options"] if fitted is not None else own["options"] if name == own["name"] else None
@@ -206,8 +206,8 @@ def prepare_sampler(
     check_requirements(sampler, run.provided(), f"run {run.path}")
     if not sampler.needs_fit:
         return sampler
-    fitted_options = fitted and options_to_dict(choose(registry, "sampler", name, fitted.record["options"], saved=True).options)
-    if fitted is not None and fitted_options == options_to_dict(chosen.options):
+    if fitted is not None and options_to_dict(chosen.options) == options_to_dict(
+            choose(registry, "sampler", name, fitted.record["options"], saved=True).options):
         load_module_state(sampler, "sampler", prefixed("sampler", fitted.state), run.path)
         return sampler
     data, which = run.fitting_data(data_dir)

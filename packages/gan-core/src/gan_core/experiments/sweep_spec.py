@@ -289,22 +289,19 @@ def trial_settings(base: dict[str, Any], assignments: dict[str, Any]) -> dict[st
 
 def validate(spec: SweepSpec, trials: list[Trial]) -> None:
     """Refuse the sweep (GanError) if any trial's settings, names or options are wrong — before anything runs."""
-    from ..assembly import choose
+    from ..assembly import choose, choose_all
+    from ..config import settings_for
     from ..registry import get_registry
-    from ..training import settings_for
 
     registry = get_registry()
     for trial in trials:
         settings = trial_settings(spec.base, trial.assignments)
         try:
             config = settings_for({k: v for k, v in settings.items() if k != "out"})
-            names = {"dataset": config.dataset, "prior": config.prior, "architecture": config.arch,
-                     "loss": config.loss, "sampler": config.sampler}
-            for kind, name in names.items():
-                choose(registry, kind, name, config.options.get(kind))
+            chosen = choose_all(config)  # what gan train checks first
+            own = float(getattr(chosen["sampler"].entry.cls, "holdout", 0.0))
             for sampler in trial.eval_samplers:
                 wanted = float(getattr(choose(registry, "sampler", sampler, None).entry.cls, "holdout", 0.0))
-                own = float(getattr(choose(registry, "sampler", config.sampler, None).entry.cls, "holdout", 0.0))
                 if wanted > (config.holdout if config.holdout is not None else own):
                     raise GanError(f"{EVAL_SAMPLERS} '{sampler}' calibrates on images D never saw, and this trial "
                                    f"keeps none; add holdout = {wanted:g} to its settings")
