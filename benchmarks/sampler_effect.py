@@ -21,7 +21,9 @@ from pathlib import Path
 from gan_core.experiments.compare import compare_rows
 from gan_core.experiments.runindex import find_runs
 
-METRICS = ("fid", "precision", "recall", "density", "coverage")
+METRICS = ("fid", "precision", "recall", "density", "coverage", "classes_kl", "classes_max_share")
+#: the class-balance metrics say whether a sampler evens out the digits (a sampler may trade precision for that)
+LOWER_IS_BETTER = frozenset({"fid", "classes_kl", "classes_max_share"})
 
 
 def mean_std(values: list[float]) -> tuple[float, float]:
@@ -73,8 +75,8 @@ def main() -> None:
             if metric not in row:
                 continue
             (pm, ps), (dm, ds) = row[metric]["plain"], row[metric]["delta"]
-            way = verdict((dm, ds), ps, metric != "fid")
-            print(f"    {metric:9s} plain {pm:8.4f} ± {ps:.4f}   change {dm:+8.4f} ± {ds:.4f}   {way}")
+            way = verdict((dm, ds), ps, metric not in LOWER_IS_BETTER)
+            print(f"    {metric:17s} plain {pm:8.4f} ± {ps:.4f}   change {dm:+8.4f} ± {ds:.4f}   {way}")
 
 
 if __name__ == "__main__":

@@ -161,5 +161,7 @@ def test_a_table_of_many_differing_settings_lists_them_in_one_column(tmp_path):
     columns = setting_columns(rows)
     assert len(columns) > MAX_SETTING_COLUMNS
     html = results_section(records, rows, columns, "fid", {"fid": "lower"}).body
-    assert '<th class="setting">settings</th>' in html and "loss=loss3" in html and "k3=3" in html
-    assert '<th class="setting">k0</th>' not in html
+    assert '<th class="setting wrap">settings</th>' in html and "loss=loss3" in html and "k3=3" in html
+    assert '<th class="setting">k0</th>' not in html and '<th class="setting wrap">k0</th>' not in html
+    # the one column wraps, so the metrics after it stay in view
+    assert '<td class="setting wrap">k0=0, loss=loss0</td>' in html or '<td class="setting wrap">loss=loss0, k0=0</td>' in html

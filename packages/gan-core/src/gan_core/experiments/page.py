@@ -24,6 +24,7 @@ table { border-collapse: collapse; font-size: 0.9em; }
 th, td { border: 1px solid #ddd; padding: 0.25em 0.6em; text-align: right; white-space: nowrap; }
 th { background: #f3f3f3; }
 td.setting, th.setting { text-align: left; font-family: ui-monospace, Menlo, Consolas, monospace; }
+td.setting.wrap { white-space: normal; min-width: 22em; max-width: 34em; }
 td.names, th.names { text-align: left; white-space: normal; min-width: 12em; font-size: 0.85em; }
 tr.best td { background: #eef8ee; }
 figure { margin: 0.8em 1em 0.8em 0; display: inline-block; vertical-align: top; max-width: 100%; }
@@ -102,15 +103,18 @@ def render_picture(picture: Picture) -> str:
 
 
 def render_table(header: list[str], rows: list[list[str]], setting_columns: int, best: int | None = 0,
-                 names_column: bool = False) -> str:
+                 names_column: bool = False, wrap_settings: bool = False) -> str:
     """A plain HTML table; the first ``setting_columns`` columns are left-aligned settings, row ``best`` tinted.
 
     ``names_column``: the last column lists run names, wrapped rather than widening the table.
+    ``wrap_settings``: the last settings column wraps (one cell listing a row's many settings), so the
+    metrics stay in view.
     """
     last = len(header) - 1
 
     def cell(tag: str, i: int, text: str) -> str:
-        klass = ' class="setting"' if i < setting_columns else ' class="names"' if names_column and i == last else ""
+        wrap = wrap_settings and i == setting_columns - 1
+        klass = (' class="setting wrap"' if wrap else ' class="setting"') if i < setting_columns else ' class="names"' if names_column and i == last else ""
         return f"<{tag}{klass}>{escape(text)}</{tag}>"
 
     out = ['<div class="scroll"><table>', "<tr>" + "".join(cell("th", i, h) for i, h in enumerate(header)) + "</tr>"]

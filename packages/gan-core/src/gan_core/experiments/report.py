@@ -208,7 +208,7 @@ def results_section(records: list[RunRecord], rows: list[Row], columns: list[str
         parts.append(page.paragraph("common: " + ", ".join(f"{k}={format_value(v)}" for k, v in common.items()),
                                     "common"))
     parts.append(page.render_table(header, body, len(shown) + numbered, best=0 if metric else None,
-                                   names_column=True))
+                                   names_column=True, wrap_settings=merged))
     sorted_by = (f"Sorted by {metric} ({directions.get(metric, 'lower')} is better), best first (tinted). "
                  if metric else "No run has been evaluated yet. ")
     parts.append(page.paragraph(sorted_by + "Runs that differ only by seed share a row: mean ± sample standard "
