@@ -38,3 +38,19 @@ def test_deterministic_training_is_recorded_repeats_itself_and_restores_the_proc
     assert watcher.seen and all(watcher.seen)
     plain = run_cli(["train", *SLICE, "--steps", "2", "--out", "d"])
     assert plain.exit_code == 0 and json.loads((in_tmp / "d" / "run.json").read_text())["train"]["deterministic"] is False
+
+
+def test_evaluating_during_training_leaves_the_training_untouched(in_tmp):
+    """--eval-every is side work: building its evaluator and evaluating must not move the training's random stream.
+
+    Building the evaluator once drew from it (a network's init), so the same seed trained a different model
+    with --eval-every than without.
+    """
+    plain = run_cli(["train", *SLICE, "--steps", "45", "--out", "plain"])
+    evaluated = run_cli(["train", *SLICE, "--steps", "45", "--eval-every", "1", "--eval-n", "100",
+                         "--keep-best", "fid", "--out", "evaluated"])
+    assert plain.exit_code == 0 and evaluated.exit_code == 0, plain.output + evaluated.output
+    assert "epoch 1:" in evaluated.output  # it did evaluate, after the first epoch
+    first = load_file(str(in_tmp / "plain" / "weights.safetensors"))
+    second = load_file(str(in_tmp / "evaluated" / "weights.safetensors"))
+    assert all(torch.equal(first[k], second[k]) for k in first)

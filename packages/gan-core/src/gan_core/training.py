@@ -166,7 +166,8 @@ class TrainingSession:
                 f"{resume} already reached step {previous['checkpoint']['step']} of {self.total}; "
                 "pass a larger --epochs or --steps to train it further"
             )
-        self.evaluator = _evaluator(config, chosen["dataset"], device)
+        with seeded(config.seed, device):  # building it draws (a network's init): the training stream must not see it
+            self.evaluator = _evaluator(config, chosen["dataset"], device)
 
         spec = network_spec(parts, data.shape)
         self.generator, self.discriminator = build_networks(parts, spec, device)
@@ -350,11 +351,11 @@ def _evaluate_generator(evaluator, generator: torch.nn.Module, prior, n: int, se
     """Metrics of n fresh samples, without touching the training RNG stream (resume stays exact)."""
     from .images import to_uint8
 
-    with seeded(seed, prior.device):
+    with seeded(seed, prior.device):  # metrics may draw too (KID's subsets)
         generator.eval()
         images = torch.cat([to_uint8(generator(prior.sample(min(1000, n - i)).z)) for i in range(0, n, 1000)])
         generator.train()
-    return evaluator.evaluate(images)
+        return evaluator.evaluate(images)
 
 
 def _progress(console: Console) -> Progress:
