@@ -9,10 +9,20 @@ PACKAGES := -e 'packages/gan-core[sweep,tensorboard]' -e packages/gan-gm -e pack
 ifneq ($(wildcard ../shared/data/mnist),)
 export GAN_DATA_DIR ?= $(abspath ../shared/data)
 endif
-DEMO_RUN ?= runs/vanilla
+DEMO_RUN ?= runs/demo
 DEMO_EPOCHS ?= 5
+# The leaderboard's best row at this budget (docs/results.md, 5 mlp epochs, 3 seeds): a learned
+# Gaussian-mixture prior with SAN's loss, FID 12.9 +- 0.6 against vanilla's 34.5 +- 3.1, in about
+# 1.3 times vanilla's training time on 2 CPU cores. No post-hoc sampler: none changes FID or
+# precision beyond the seed spread at this budget.
+DEMO_TRAIN := --prior gm-dynamic --loss san --arch mlp --dataset mnist --batch-size 64 --holdout 0.1 --seed 0 \
+	--eval-every 1 --eval-n 2000
+# vanilla's 3 leaderboard runs at the same budget (their records are committed; no weights needed)
+VANILLA_RUNS := benchmarks/results/leaderboard/trials/prior=normal,seed=0 \
+	benchmarks/results/leaderboard/trials/prior=normal,seed=1 \
+	benchmarks/results/leaderboard/trials/prior=normal,seed=2
 
-.PHONY: install install-test demo test clean-demo
+.PHONY: install install-test demo test
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -25,10 +35,13 @@ install-test: install
 	$(BIN)/pip install -q pytest scipy "setuptools>=68"
 
 demo: install
-	rm -rf $(DEMO_RUN) samples/vanilla samples/vanilla.png
-	$(BIN)/gan train --prior normal --loss vanilla --arch mlp --dataset mnist --epochs $(DEMO_EPOCHS) --batch-size 64 --seed 0 --out $(DEMO_RUN)
-	$(BIN)/gan sample $(DEMO_RUN) --n 10000 --out samples/vanilla --grid samples/vanilla.png
+	rm -rf $(DEMO_RUN) samples/demo samples/demo.png reports/demo
+	$(BIN)/gan train $(DEMO_TRAIN) --epochs $(DEMO_EPOCHS) --out $(DEMO_RUN)
+	$(BIN)/gan sample $(DEMO_RUN) --n 10000 --out samples/demo --grid samples/demo.png
 	$(BIN)/gan eval $(DEMO_RUN)
+	$(BIN)/gan compare $(DEMO_RUN) $(VANILLA_RUNS)
+	$(BIN)/gan report $(DEMO_RUN) $(VANILLA_RUNS) --out reports/demo
+	@echo "Report: reports/demo/index.html"
 
 test: install-test
 	$(BIN)/python -m pytest -q
