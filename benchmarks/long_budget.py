@@ -34,6 +34,7 @@ from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
 from gan_core.experiments.sweep_spec import EVAL_SAMPLERS, Trial, expand, spec_from_file
+from gan_core.runs import read_run
 
 SPEC = Path(__file__).parent / "sweeps" / "leaderboard.toml"
 GAN = [sys.executable, "-m", "gan_core"]
@@ -56,10 +57,6 @@ def train_args(base: dict, trial: Trial) -> list[str]:
         else:
             args += [f"--{key}", str(value)]
     return args
-
-
-def read_run(path: Path) -> dict:
-    return json.loads((path / "run.json").read_text())
 
 
 def interrupt(procs: list[subprocess.Popen], grace: float) -> None:
@@ -167,8 +164,8 @@ def main() -> None:
         time.sleep(2)
     interrupt(list(procs.values()), grace=60)
     timing["train_s"] = round(time.monotonic() - started, 1)
-    short = {run.name: read_run(run)["checkpoint"]["epoch"] for run in runs
-             if read_run(run)["checkpoint"]["epoch"] < epochs}
+    reached = {run.name: read_run(run)["checkpoint"]["epoch"] for run in runs}
+    short = {name: epoch for name, epoch in reached.items() if epoch < epochs}
     if short:
         print(f"not finished within the window (epochs reached): {short}", flush=True)
     timing["unfinished"] = len(short)

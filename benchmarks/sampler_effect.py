@@ -18,7 +18,7 @@ import json
 import math
 from pathlib import Path
 
-from gan_core.experiments.compare import compare_rows
+from gan_core.experiments.compare import Stat, compare_rows
 from gan_core.experiments.runindex import find_runs
 
 METRICS = ("fid", "precision", "recall", "density", "coverage", "classes_kl", "classes_max_share")
@@ -27,9 +27,9 @@ LOWER_IS_BETTER = frozenset({"fid", "classes_kl", "classes_max_share"})
 
 
 def mean_std(values: list[float]) -> tuple[float, float]:
-    mean = math.fsum(values) / len(values)
-    std = math.sqrt(math.fsum((v - mean) ** 2 for v in values) / (len(values) - 1)) if len(values) > 1 else float("nan")
-    return mean, std
+    """Mean and sample std as gan compare computes them (std NaN for a single value)."""
+    stat = Stat.of(values)
+    return stat.mean, stat.std if stat.std is not None else math.nan
 
 
 def effects(paths: list[Path]) -> list[dict]:

@@ -165,11 +165,10 @@ def fitted_samplers(run: LoadedRun, only: str | None = None) -> dict[str, Fitted
         if not file.is_file():
             continue
         try:
-            state, meta = load_tensors(file)
-            record = json.loads(meta[SAMPLER_KEY])
+            record, state, step = _read_fit(file)
         except (GanError, KeyError, ValueError):
             continue  # unreadable or foreign: fitted again when asked for, and replaced
-        if meta.get(STEP_KEY) == str(run.info["checkpoint"]["step"]) and isinstance(record, dict):
+        if step == run.info["checkpoint"]["step"] and isinstance(record, dict):
             fits[str(record.get("name", file.stem))] = FittedSampler(record, state)
     return fits
 
@@ -179,8 +178,14 @@ def fit_record(run_dir: Path, name: str) -> dict[str, Any] | None:
     file = run_dir / SAMPLERS_DIR / f"{name}.safetensors"
     if not file.is_file():
         return None
-    _, meta = load_tensors(file)
-    return {**json.loads(meta[SAMPLER_KEY]), "step": int(meta[STEP_KEY])}
+    record, _, step = _read_fit(file)
+    return {**record, "step": step}
+
+
+def _read_fit(file: Path) -> tuple[Any, dict[str, torch.Tensor], int]:
+    """A fit file's record, state and checkpoint step (GanError, KeyError or ValueError if it is not one)."""
+    state, meta = load_tensors(file)
+    return json.loads(meta[SAMPLER_KEY]), state, int(meta[STEP_KEY])
 
 
 def prepare_sampler(

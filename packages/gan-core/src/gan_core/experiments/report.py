@@ -194,7 +194,7 @@ def results_section(records: list[RunRecord], rows: list[Row], columns: list[str
     body = []
     for i, row in enumerate(rows):
         if merged:
-            settings = [", ".join(f"{c}={format_value(row.settings[c])}" for c in columns if row.settings.get(c) is not None)]
+            settings = [settings_text(row, columns)]
         else:
             settings = [format_value(row.settings.get(c)) for c in columns]
         cells = ([str(i + 1)] if numbered else []) + settings
