@@ -145,22 +145,19 @@ def gan_step_flops(batch_size: int, device: torch.device) -> int:
     """FLOPs of one `gan` vanilla/mlp training step, counted op by op."""
     from torch.utils.flop_counter import FlopCounterMode
 
-    from gan_core.builtin.losses import VanillaLoss
-    from gan_core.builtin.mlp import MLP, MLPOptions
-    from gan_core.builtin.priors import NormalOptions, NormalPrior
-    from gan_core.components import ImageData, NetworkSpec
+    from gan_core.build import RunSpec, build_run
+    from gan_core.components import ImageData
+    from gan_core.config import TrainConfig
     from gan_core.engine import Schedule, Trainer, TrainState
-    from gan_core.options import NoOptions
 
-    nets = MLP(MLPOptions()).build(NetworkSpec((1, 28, 28), 100, 1))
-    G, D = nets.generator.to(device), nets.discriminator.to(device)
-    prior = NormalPrior(NormalOptions(), 100).to(device)
+    # the run `gan train --prior normal --loss vanilla --arch mlp` builds, built the same way
+    parts = RunSpec.from_config(TrainConfig(), kinds=("prior", "architecture", "loss")).instantiate()
+    built = build_run(parts, (1, 28, 28), device)
     data = ImageData(torch.zeros(batch_size, 1, 28, 28, dtype=torch.uint8, device=device), None, None, "zeros")
     trainer = Trainer(
-        G, D, prior, VanillaLoss(NoOptions()), data,
-        torch.optim.Adam(G.parameters()), torch.optim.Adam(D.parameters()),
+        built.generator, built.discriminator, built.prior, parts.loss, data,
+        torch.optim.Adam(built.generator_parameters()), torch.optim.Adam(built.discriminator.parameters()),
         Schedule(batch_size, 1, 1, 1, 1, 0), TrainState(order=torch.arange(batch_size, device=device)),
-        checkpoint=lambda step: None, log=lambda record: None, on_epoch_end=lambda epoch: None,
     )
     with FlopCounterMode(display=False) as counter:
         trainer.train_step(0)

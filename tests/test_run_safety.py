@@ -20,7 +20,8 @@ from safetensors.torch import load_file
 
 from gan_core import GanError
 from gan_core.runs import RunLock, read_run, save_tensors
-from gan_core.sampling import consistent_weights, fit_record
+from gan_core.runs import read_checkpoint
+from gan_core.sampling import fit_record
 from gan_core.testing import run_cli
 
 from .conftest import SLICE
@@ -55,6 +56,7 @@ def test_a_second_training_into_the_same_out_is_refused_and_leaves_the_first_alo
         assert second.exit_code == 2
         assert f"gan train (process {os.getpid()}) is already training into r" in one_line(second)
         assert (staging / "metrics.jsonl").read_text() == "{}\n" and not (in_tmp / "r").exists()
+        (in_tmp / "runs").mkdir()
         default = RunLock(in_tmp / "runs" / "normal-vanilla")  # the default --out is refused alike
         try:
             assert run_cli(["train", *SLICE, "--steps", "2"]).exit_code == 2
@@ -79,7 +81,7 @@ def test_two_trainings_started_at_once_one_is_refused_the_other_finishes_intact(
     assert first.returncode == 0, output
     info = read_run(in_tmp / "r")
     assert info["status"] == "finished" and info["checkpoint"]["step"] == 400
-    consistent_weights(in_tmp / "r", info)  # run.json and the weights are of the same checkpoint
+    assert read_checkpoint(in_tmp / "r")[0] == info  # run.json and the weights are of the same checkpoint
 
 
 def test_sampling_and_evaluating_beside_a_resumed_training_neither_corrupts_it(in_tmp):
@@ -97,7 +99,7 @@ def test_sampling_and_evaluating_beside_a_resumed_training_neither_corrupts_it(i
     assert all(r.exit_code == 0 for r in results), next(r.output for r in results if r.exit_code)
     info = read_run(in_tmp / "r")
     assert info["status"] == "finished" and info["checkpoint"]["step"] == 300  # no reader rolled it back
-    consistent_weights(in_tmp / "r", info)
+    assert read_checkpoint(in_tmp / "r")[0] == info
     assert not any(k.startswith("sampler.") for k in load_file(str(in_tmp / "r" / "weights.safetensors")))
     assert fit_record(in_tmp / "r", "latent-rs")["step"] <= 300
 
@@ -110,8 +112,15 @@ def test_a_reader_takes_the_checkpoint_that_agrees_and_refuses_a_torn_one(traine
     newer = {**stale, "checkpoint": {"step": stale["checkpoint"]["step"] + 5, "epoch": 1.0}}
     save_tensors(run / "weights.safetensors", weights, {"gan.step": str(newer["checkpoint"]["step"])})
     (run / "run.json").write_text(json.dumps(newer))
-    info, _ = consistent_weights(run, stale)  # read run.json, then a training checkpointed: take the new pair
+    info, _, _ = read_checkpoint(run)  # a training checkpointed since: take the new pair
     assert info["checkpoint"] == newer["checkpoint"]
     (run / "run.json").write_text(json.dumps(stale))  # weights of one step, run.json of another, for good
-    with pytest.raises(GanError, match="interrupted between two files"):
-        consistent_weights(run, stale)
+    with pytest.raises(GanError, match="the files of two checkpoints are mixed"):
+        read_checkpoint(run)
+
+
+def test_refused_input_leaves_no_folder_behind(in_tmp):
+    """The run's parent folders (and its lock file) appear only once the input is checked."""
+    result = run_cli(["train", *SLICE, "--batch-size", "1000", "--steps", "2", "--out", "new/deep/r"])
+    assert result.exit_code == 2 and "fewer than one step needs" in one_line(result)
+    assert not (in_tmp / "new").exists()

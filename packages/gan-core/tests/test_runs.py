@@ -68,7 +68,7 @@ def test_read_run_errors(tmp_path):
 
 
 def test_step_mismatch_is_detected(tmp_path):
-    with pytest.raises(GanError, match="interrupted between two files"):
+    with pytest.raises(GanError, match="the files of two checkpoints are mixed"):
         check_step(tmp_path / "w", {"gan.step": "5"}, 6)
 
 

@@ -32,18 +32,9 @@ from typing import Any
 import torch
 from safetensors.torch import load, save
 
-from .assembly import (
-    Chosen,
-    Parts,
-    build_loss_modules,
-    build_networks,
-    check_combination,
-    check_requirements,
-    choose,
-    construct,
-    network_spec,
-    provided_by,
-)
+from .assembly import Chosen, Parts, check_combination, check_requirements, choose, construct, provided_by
+from .build import build_run
+from .callbacks import Callback
 from .checks import checked_data, checked_images, checked_latent, checked_metric, checked_sample
 from .components import Combination, Component, DataRequest, FeatureSet, ImageData, TrainedModel
 from .contracts import check_component_class
@@ -192,27 +183,22 @@ class _Kit:
         parts = self.combination(names, data, dataset)
         what = " + ".join(f"{k} '{v}'" for k, v in names.items())
         with _failures_named(f"training {what}"):
-            device = torch.device("cpu")
-            spec = network_spec(parts, data.shape)
-            generator, discriminator = build_networks(parts, spec, device)
-            modules = build_loss_modules(parts, spec, device)
+            built = build_run(parts, data.shape, torch.device("cpu"))
             optim = resolve_optim(TrainConfig(), parts.loss.defaults())
             batch = max(2, min(8, len(data) // max(optim.d_steps, 1)))
             if len(data) < batch * optim.d_steps:
                 raise Skip(f"{len(data)} images are fewer than one step needs")
-            params_g = [*generator.parameters(), *parts.prior.parameters(), *(modules.parameters() if modules else [])]
-            records: list[dict[str, Any]] = []
+            records = _Records()
             trainer = Trainer(
-                generator, discriminator, parts.prior, parts.loss, data, make_optimizer(optim.optimizer, params_g, optim.lr_g, optim.betas),
-                make_optimizer(optim.optimizer, list(discriminator.parameters()), optim.lr_d, optim.betas),
+                built.generator, built.discriminator, built.prior, parts.loss, data,
+                make_optimizer(optim.optimizer, built.generator_parameters(), optim.lr_g, optim.betas),
+                make_optimizer(optim.optimizer, list(built.discriminator.parameters()), optim.lr_d, optim.betas),
                 Schedule(batch, optim.d_steps, steps, len(data) // (batch * optim.d_steps), 1, 0), TrainState(),
-                checkpoint=lambda step: None, log=records.append, on_epoch_end=lambda epoch: None,
+                callbacks=records,
             )
-            trainer.run(lambda step, record: None)
-            for module in (generator, discriminator, parts.prior):
-                module.eval().requires_grad_(False)
-        model = TrainedModel(generator, discriminator, parts.prior, parts.loss, device, tuple(data.shape))  # type: ignore[arg-type]
-        return [value for r in records for value in (r["d_loss"], r["g_loss"])], model
+            trainer.run()
+            model = built.frozen(tuple(data.shape))  # type: ignore[arg-type]
+        return [value for r in records.logged for value in (r["d_loss"], r["g_loss"])], model
 
     def model(self, prior_name: str = "normal") -> tuple[TrainedModel, Parts]:
         """A model from ``prior_name`` and the default loss and architecture, trained until D tells real from fake.
@@ -231,6 +217,16 @@ class _Kit:
         model = _MODELS[key]
         parts = Parts(model.prior, model.loss, self.build("architecture", DEFAULTS["architecture"]))  # type: ignore[arg-type]
         return model, parts
+
+
+class _Records(Callback):
+    """Keeps the loop's log records (every step: the kit logs each one)."""
+
+    def __init__(self) -> None:
+        self.logged: list[dict[str, Any]] = []
+
+    def on_log(self, record: dict[str, Any]) -> None:
+        self.logged.append(record)
 
 
 #: trained sampler-check models, by (registry, prior name)
@@ -339,10 +335,9 @@ def check_loss_determinism(kit: _Kit, entry: ComponentEntry, partner: Any) -> No
 def _networks(kit: _Kit, name: str, seed: int) -> tuple[torch.nn.Module, Any, Any]:
     torch.manual_seed(seed)
     parts = kit.parts({**DEFAULTS, "architecture": name})
-    spec = network_spec(parts, IMAGE_SHAPE)
     with _failures_named(f"architecture '{name}' build()"):
-        generator, discriminator = build_networks(parts, spec, torch.device("cpu"))
-    return generator, discriminator, spec
+        built = build_run(parts, IMAGE_SHAPE, torch.device("cpu"))
+    return built.generator, built.discriminator, built.spec
 
 
 def check_arch_build(kit: _Kit, entry: ComponentEntry, partner: Any) -> None:

@@ -12,12 +12,13 @@ from __future__ import annotations
 import signal
 import time
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
 import torch
 from torch import nn
 
+from .callbacks import Callback
 from .components import Batch, Discriminator, ImageData, Latent, Loss, Prior
 from .checks import checked_images, checked_latent, checked_loss
 from .errors import TrainingDiverged
@@ -56,12 +57,10 @@ class Trainer:
     opt_d: torch.optim.Optimizer
     schedule: Schedule
     state: TrainState
-    #: called with the step to write a checkpoint
-    checkpoint: Callable[[int], None]
-    #: called with a metrics record at each log interval
-    log: Callable[[dict[str, Any]], None]
-    #: called at the end of every epoch with the epoch number (grids, evaluation)
-    on_epoch_end: Callable[[int], None]
+    #: the one dispatch of the loop's events (on_log, on_epoch_end); features and users' callbacks alike
+    callbacks: Callback = field(default_factory=Callback)
+    #: writes a checkpoint at the step it is given (and announces it with on_checkpoint); None: no checkpoints
+    checkpoint: Callable[[int], None] | None = None
     #: an extra term of G's loss from the real and generated batch (the perceptual loss), or None
     regulariser: Callable[[torch.Tensor, torch.Tensor], torch.Tensor] | None = None
     stop_requested: bool = False
@@ -128,7 +127,7 @@ class Trainer:
         D.requires_grad_(True)
         return torch.stack([d_loss.detach(), g_loss.detach()])
 
-    def run(self, on_progress: Callable[[int, dict[str, float]], None]) -> None:
+    def run(self) -> None:
         s, st = self.schedule, self.state
         device = self.data.images.device
         sums = torch.zeros(2, device=device)
@@ -146,12 +145,11 @@ class Trainer:
                     d_loss, g_loss = (sums / window_steps).tolist()  # host sync, once per log interval
                     elapsed = time.perf_counter() - window_start
                     record = self._record(d_loss, g_loss, window_steps, elapsed)
-                    self.log(record)
-                    on_progress(st.step, record)
+                    self.callbacks.on_log(record)
                     sums.zero_()
                     window_start, window_steps = time.perf_counter(), 0
                 if epoch_done:
-                    self.on_epoch_end(st.step // s.steps_per_epoch)
+                    self.callbacks.on_epoch_end(st.step // s.steps_per_epoch)
                 every = s.checkpoint_every
                 due = (st.step % every == 0) if every else epoch_done
                 stopping = self.stop_requested  # read once: Ctrl-C may arrive while the checkpoint is written
@@ -179,6 +177,8 @@ class Trainer:
         }
 
     def _checkpoint(self) -> None:
+        if self.checkpoint is None:
+            return
         # Never overwrite the last good checkpoint with weights that diverged since the last log.
         for p in (*self.generator.parameters(), *self.discriminator.parameters()):
             if not torch.isfinite(p).all():

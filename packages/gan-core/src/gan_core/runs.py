@@ -10,9 +10,17 @@ Layout (see docs/architecture.md)::
     samplers/NAME.safetensors  a fitted sampler's state, for the checkpoint named in it
     eval.json, evals/    gan eval's reports: the latest, and the latest per sampler
 
-Every file is written to a temporary name and renamed into place, and each
-safetensors file carries the checkpoint's step in its metadata, so a reader
-can tell a consistent checkpoint from one interrupted between two renames.
+A checkpoint is one atomic step. Its three files (weights, optimiser state,
+run.json) are written into ``.checkpoint-STEP.tmp/``, which one rename turns
+into ``.checkpoint-STEP/``: from that moment it *is* the run's checkpoint,
+and its files are then moved over the old ones. A process killed anywhere in
+between leaves either the old checkpoint or a complete new one whose
+remaining files readers take from ``.checkpoint-STEP/`` (see
+:func:`checkpoint_file`) and the next training moves into place; Ctrl-C and
+SIGTERM are held while it is written (:func:`gan_core.safefiles.deferred_signals`).
+Each safetensors file also carries its step, so a reader racing a training
+that checkpoints meanwhile notices and reads again.
+
 Only training writes run.json, weights and optimiser state, and only one
 training at a time (``RunLock``); ``gan sample`` and ``gan eval`` write files
 of their own, so they can run beside it and beside each other.
@@ -24,12 +32,13 @@ from __future__ import annotations
 import json
 import os
 import shutil
-import tempfile
+import time
 from collections.abc import Mapping
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from .errors import GanError
+from .safefiles import FileLock, atomic_write_bytes, atomic_write_json, deferred_signals, sync_folder, write_synced
 
 if TYPE_CHECKING:  # reading run.json and refusing a wrong path need no torch: it is imported where tensors are
     import torch
@@ -43,37 +52,22 @@ METRICS_FILE = "metrics.jsonl"
 STEP_KEY = "gan.step"
 
 
-def atomic_write_bytes(path: Path, data: bytes) -> None:
-    """Write ``data`` so that ``path`` holds either its old or its new content, never half."""
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
-    try:
-        with os.fdopen(fd, "wb") as handle:
-            handle.write(data)
-            handle.flush()
-            os.fsync(handle.fileno())
-        os.replace(tmp, path)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
-
-
-def atomic_write_json(path: Path, obj: Any) -> None:
-    atomic_write_bytes(path, (json.dumps(obj, indent=2, sort_keys=False) + "\n").encode())
-
-
 def append_jsonl(path: Path, record: Mapping[str, Any]) -> None:
     """Append one line; a crash can at worst lose the line being written."""
     with open(path, "a", encoding="utf-8") as handle:
         handle.write(json.dumps(record) + "\n")
 
 
-def save_tensors(path: Path, tensors: Mapping[str, torch.Tensor], metadata: Mapping[str, str]) -> None:
+def tensor_bytes(tensors: Mapping[str, torch.Tensor], metadata: Mapping[str, str]) -> bytes:
+    """A safetensors file's bytes (safetensors refuses views that share storage: plain CPU copies are saved)."""
     from safetensors.torch import save as save_safetensors_bytes
 
-    # safetensors refuses views that share storage; clone to plain CPU tensors.
     plain = {k: v.detach().to("cpu").contiguous().clone() for k, v in tensors.items()}
-    atomic_write_bytes(path, save_safetensors_bytes(plain, metadata=dict(metadata)))
+    return save_safetensors_bytes(plain, metadata=dict(metadata))
+
+
+def save_tensors(path: Path, tensors: Mapping[str, torch.Tensor], metadata: Mapping[str, str]) -> None:
+    atomic_write_bytes(path, tensor_bytes(tensors, metadata))
 
 
 def load_tensors(path: Path) -> tuple[dict[str, torch.Tensor], dict[str, str]]:
@@ -149,17 +143,82 @@ def load_optimizer(
     optimizer.load_state_dict({"state": state, "param_groups": groups})
 
 
+PENDING = ".checkpoint-"  # + STEP: a complete checkpoint whose files are being moved into place (+ ".tmp": being written)
+
+
+def _pending(run: Path) -> list[Path]:
+    """Complete checkpoints not yet moved into place, oldest first (there is at most one but after a crash)."""
+    try:
+        found = [p for p in run.iterdir() if p.name.startswith(PENDING) and not p.name.endswith(".tmp") and p.is_dir()]
+    except (FileNotFoundError, NotADirectoryError):
+        return []
+    return sorted(found, key=lambda p: int(p.name[len(PENDING):]))
+
+
+def checkpoint_file(run: Path, name: str) -> Path:
+    """Where the run's current checkpoint keeps ``name`` (run.json, weights, optimiser state).
+
+    Normally ``run/name``; after a crash while a checkpoint was being moved
+    into place, the files not moved yet are still in ``.checkpoint-STEP/``
+    and belong to the current checkpoint, so they are read from there.
+    """
+    for folder in reversed(_pending(run)):
+        if (folder / name).is_file():
+            return folder / name
+    return run / name
+
+
+def finish_checkpoint(run: Path) -> None:
+    """Move a complete checkpoint's remaining files into place and drop any half-written one.
+
+    Called by the one training that holds the run (``RunLock``), before it
+    writes or reads a checkpoint: what a killed process left is then
+    finished (if it was complete) or forgotten (if it was not).
+    """
+    for folder in _pending(run):
+        for file in sorted(folder.iterdir()):
+            os.replace(file, run / file.name)
+        folder.rmdir()
+    for leftover in run.glob(f"{PENDING}*.tmp"):
+        shutil.rmtree(leftover, ignore_errors=True)
+    sync_folder(run)
+
+
+def publish_checkpoint(run: Path, step: int, files: Mapping[str, bytes]) -> None:
+    """Write ``files`` (name -> bytes) as the checkpoint of ``run`` at ``step``, in one atomic rename.
+
+    Signals are held meanwhile, so a second Ctrl-C or a SIGTERM lands after
+    it; kill -9 at any point leaves the old checkpoint or the new one.
+    """
+    with deferred_signals():
+        finish_checkpoint(run)
+        writing = run / f"{PENDING}{step}.tmp"
+        writing.mkdir(exist_ok=False)
+        for name, data in files.items():
+            write_synced(writing / name, data)
+        sync_folder(writing)
+        os.replace(writing, run / f"{PENDING}{step}")  # the commit: from here on, this is the checkpoint
+        sync_folder(run)
+        finish_checkpoint(run)
+
+
 def read_run(path: Path) -> dict[str, Any]:
     """The run.json of ``path``, checked to be a complete run this version can read."""
     if not path.exists():
         raise GanError(f"there is no run at {path}; pass the directory a 'gan train --out' wrote")
     if not path.is_dir():
         raise GanError(f"{path} is a file, not a run directory; pass the directory a 'gan train --out' wrote")
-    run_file = path / RUN_FILE
-    if not run_file.is_file():
+    for _ in range(5):  # a training may move a checkpoint's files into place as we look
+        run_file = checkpoint_file(path, RUN_FILE)
+        try:
+            text = run_file.read_text(encoding="utf-8")
+            break
+        except FileNotFoundError:
+            time.sleep(0.05)
+    else:
         raise GanError(f"{path} is not a run directory: it has no {RUN_FILE}")
     try:
-        info = json.loads(run_file.read_text(encoding="utf-8"))
+        info = json.loads(text)
     except (json.JSONDecodeError, UnicodeDecodeError) as exc:
         raise GanError(f"{run_file} is corrupt ({exc}); the run cannot be read") from exc
     if not isinstance(info, dict) or "components" not in info or "checkpoint" not in info:
@@ -173,73 +232,64 @@ def check_step(path: Path, metadata: Mapping[str, str], expected: int) -> None:
     found = metadata.get(STEP_KEY)
     if found is not None and int(found) != expected:
         raise GanError(
-            f"{path} holds step {found} but run.json says step {expected}: the last checkpoint was "
-            "interrupted between two files; the run cannot be trusted"
+            f"{path} holds step {found} but run.json says step {expected}: the files of two checkpoints are mixed "
+            "(the run was copied or edited by hand during a checkpoint); the run cannot be trusted"
         )
 
 
-class RunLock:
+def read_checkpoint(path: Path, names: tuple[str, ...] = (WEIGHTS_FILE,)) -> tuple[dict[str, Any], dict[str, dict[str, torch.Tensor]], dict[str, dict[str, str]]]:
+    """run.json and the tensors and metadata of ``names``, all of one checkpoint.
+
+    The one way a run's weights are read. A training running beside us may
+    checkpoint between our reads of two files: they are read again, a little
+    later each time, until their steps agree with run.json.
+    """
+    waits = (0.0, 0.05, 0.1, 0.2, 0.4, 0.8, 1.6)
+    for attempt, wait in enumerate(waits):
+        time.sleep(wait)
+        info = read_run(path)
+        step = info["checkpoint"]["step"]
+        tensors: dict[str, dict[str, torch.Tensor]] = {}
+        metas: dict[str, dict[str, str]] = {}
+        try:
+            for name in names:
+                file = checkpoint_file(path, name)
+                tensors[name], metas[name] = load_tensors(file)
+        except GanError:
+            if attempt == len(waits) - 1 or file.parent == path:  # not one moved into place as we read it
+                raise
+            continue
+        steps = {metas[name].get(STEP_KEY) for name in names}
+        if steps <= {None, str(step)}:
+            return info, tensors, metas
+    for name in names:
+        check_step(path / name, metas[name], info["checkpoint"]["step"])
+    return info, tensors, metas
+
+
+class RunLock(FileLock):
     """Held by the one process training into a run directory, from before its first file to its end.
 
     A lock file beside the run (``.NAME.lock``, beside the staging folder, so
-    it exists before the run does) carries an flock: the kernel releases it
-    when the process ends, however it ends, so a killed training never
-    leaves a stale lock. A second ``gan train`` of the same ``--out`` (or
-    ``--resume``) is refused instead of deleting the first one's staging
-    folder or interleaving its checkpoints.
+    it exists before the run does) keeps a second ``gan train`` of the same
+    ``--out`` (or ``--resume``) from deleting the first one's staging folder
+    or interleaving its checkpoints. The run's parent folder must exist:
+    training creates it only once its input has been checked.
     """
 
     def __init__(self, run: Path) -> None:
         real = run.resolve()  # a symlink to a run locks the run itself
-        real.parent.mkdir(parents=True, exist_ok=True)
-        self.path = real.parent / f".{real.name}.lock"
-        self._handle = self._acquire(run)
-        try:
-            self._handle.write(f"gan train (process {os.getpid()})")
-            self._handle.flush()
-        except BaseException:
-            self.release()
-            raise
-
-    def _acquire(self, run: Path) -> Any:
-        import fcntl
-
-        while True:
-            handle = open(self.path, "a+")  # noqa: SIM115 - held open for the lock's lifetime
-            try:
-                fcntl.flock(handle, fcntl.LOCK_EX | fcntl.LOCK_NB)
-            except BlockingIOError as exc:
-                handle.seek(0)
-                holder = handle.read().strip() or "another process"
-                handle.close()
-                raise GanError(f"{holder} is already training into {run}; wait for it to finish, "
-                               "or choose another --out") from exc
-            except OSError as exc:  # a file system without locks (some NFS, Lustre, FUSE mounts): say so
-                handle.close()
-                raise GanError(f"the file system of {run} does not support file locks ({exc.strerror}), which "
-                               "keep two trainings of one run apart; train into a folder on a local disk") from exc
-            try:
-                same = os.stat(self.path).st_ino == os.fstat(handle.fileno()).st_ino
-            except FileNotFoundError:
-                same = False
-            if same:  # else the holder removed the file as we opened it: lock the new one
-                handle.seek(0)
-                handle.truncate()
-                return handle
-            handle.close()
-
-    def release(self) -> None:
-        """Remove the lock file (while still holding it, so no one locks a file about to vanish), then unlock."""
-        if not self._handle.closed:
-            self.path.unlink(missing_ok=True)
-            self._handle.close()
+        super().__init__(real.parent / f".{real.name}.lock", holder=f"gan train (process {os.getpid()})",
+                         busy=lambda holder: f"{holder} is already training into {run}; wait for it to finish, "
+                                             "or choose another --out")
 
 
 class RunWriter:
     """Writes one run, first in a hidden staging folder, then in place.
 
     Nothing appears at ``path`` until the first checkpoint is complete, so bad
-    input or a crash in the first steps leaves no half-made run behind.
+    input or a crash in the first steps leaves no half-made run behind. The
+    writer holds no lock itself: it is made under the run's ``RunLock``.
     """
 
     def __init__(self, path: Path, *, existing: bool = False) -> None:
@@ -247,11 +297,12 @@ class RunWriter:
         self.committed = existing
         if existing:
             self.path = path
+            finish_checkpoint(path)
         else:
             self.path = path.parent / f".{path.name}.partial"
             if self.path.exists():
-                shutil.rmtree(self.path)  # left by a process that was killed
-            self.path.mkdir(parents=True)
+                shutil.rmtree(self.path)  # left by a process that was killed (we hold the run's lock)
+            self.path.mkdir()
 
     def save_checkpoint(
         self,
@@ -262,19 +313,28 @@ class RunWriter:
         run_info: dict[str, Any],
     ) -> None:
         meta = {STEP_KEY: str(step)}
-        save_tensors(self.path / WEIGHTS_FILE, weights, meta)
-        save_tensors(self.path / OPTIM_FILE, optim, {**meta, "gan.optim": json.dumps(optim_info)})
-        atomic_write_json(self.path / RUN_FILE, run_info)  # last: it marks the checkpoint complete
-        if not self.committed:
-            os.replace(self.path, self.final)
-            self.path = self.final
-            self.committed = True
+        files = {
+            WEIGHTS_FILE: tensor_bytes(weights, meta),
+            OPTIM_FILE: tensor_bytes(optim, {**meta, "gan.optim": json.dumps(optim_info)}),
+            RUN_FILE: _json_bytes(run_info),
+        }
+        with deferred_signals():  # a new run's first checkpoint is published with it, under the same guard
+            publish_checkpoint(self.path, step, files)
+            if not self.committed:
+                os.replace(self.path, self.final)
+                self.path = self.final
+                self.committed = True
+
+    def update_info(self, run_info: dict[str, Any]) -> None:
+        """Replace run.json alone (its status after divergence): the checkpoint's files stay as they are."""
+        atomic_write_json(self.path / RUN_FILE, run_info)
 
     def save_best(self, step: int, weights: Mapping[str, torch.Tensor], run_info: dict[str, Any]) -> None:
         """A sampling-ready copy of the best weights so far in ``best/`` (a run directory without optimiser)."""
         folder = self.path / "best"
-        save_tensors(folder / WEIGHTS_FILE, weights, {STEP_KEY: str(step)})
-        atomic_write_json(folder / RUN_FILE, run_info)
+        folder.mkdir(exist_ok=True)
+        publish_checkpoint(folder, step, {WEIGHTS_FILE: tensor_bytes(weights, {STEP_KEY: str(step)}),
+                                          RUN_FILE: _json_bytes(run_info)})
 
     def log(self, record: Mapping[str, Any]) -> None:
         append_jsonl(self.path / METRICS_FILE, record)
@@ -282,3 +342,7 @@ class RunWriter:
     def discard_if_uncommitted(self) -> None:
         if not self.committed and self.path.exists():
             shutil.rmtree(self.path, ignore_errors=True)
+
+
+def _json_bytes(obj: Any) -> bytes:
+    return (json.dumps(obj, indent=2, sort_keys=False) + "\n").encode()

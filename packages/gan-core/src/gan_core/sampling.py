@@ -13,10 +13,6 @@ from __future__ import annotations
 
 import io
 import json
-import os
-import shutil
-import tempfile
-import time
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -26,39 +22,17 @@ import torch
 from rich.console import Console
 from rich.progress import Progress
 
-from .assembly import (
-    Parts,
-    build_loss_modules,
-    build_networks,
-    check_requirements,
-    choose,
-    construct,
-    instantiate,
-    load_data,
-    network_spec,
-    provided_by,
-    split_holdout,
-)
+from .assembly import Parts, check_requirements, choose, construct, load_data, provided_by, split_holdout
+from .build import load_built
 from .checks import checked_sample
 from .components import ImageData, Sampler, TrainedModel
-from .config import config_from_run
 from .devices import seeded
 from .errors import GanError
 from .images import png_bytes, save_grid, to_uint8
 from .options import options_to_dict
 from .registry import get_registry
-from .runs import (
-    WEIGHTS_FILE,
-    STEP_KEY,
-    atomic_write_bytes,
-    check_step,
-    load_module_state,
-    load_tensors,
-    prefixed,
-    read_run,
-    save_tensors,
-    unprefixed,
-)
+from .runs import STEP_KEY, load_module_state, load_tensors, prefixed, save_tensors, unprefixed
+from .safefiles import atomic_write_bytes, staged_folder
 
 
 @dataclass
@@ -93,49 +67,10 @@ class LoadedRun:
 
 
 def load_run(path: Path, device: torch.device) -> LoadedRun:
-    """Rebuild a run's prior, G and D from run.json and its safetensors weights."""
-    info = read_run(path)
-    config = config_from_run(info)
-    registry = get_registry()
-    names = {"prior": config.prior, "architecture": config.arch, "loss": config.loss}
-    chosen = {kind: choose(registry, kind, name, config.options.get(kind), saved=True) for kind, name in names.items()}
-    parts = instantiate(chosen, config.latent_dim)
-    spec = network_spec(parts, tuple(info["data"]["shape"]))
-    generator, discriminator = build_networks(parts, spec, device)
-    loss_modules = build_loss_modules(parts, spec, device)  # the loss keeps its own reference
-    info, weights = consistent_weights(path, info)
-    load_module_state(generator, "generator", weights, path)
-    load_module_state(discriminator, "discriminator", weights, path)
-    prior = parts.prior.to(device)
-    load_module_state(prior, "prior", weights, path)
-    if loss_modules is not None:
-        load_module_state(loss_modules, "loss", weights, path)
-    for module in (generator, discriminator, prior, loss_modules):
-        if module is not None:
-            module.eval().requires_grad_(False)
-    model = TrainedModel(generator, discriminator, prior, parts.loss, device, tuple(info["data"]["shape"]))
-    return LoadedRun(path, info, parts, model, weights)
-
-
-def consistent_weights(path: Path, info: dict[str, Any]) -> tuple[dict[str, Any], dict[str, torch.Tensor]]:
-    """The weights and the run.json of one checkpoint, though a training may be checkpointing meanwhile.
-
-    A ``--resume`` running beside us may replace the weights between our
-    reading run.json and reading them, and writes its optimiser state before
-    the new run.json: read both again, a little later each time, until they
-    agree. Only a checkpoint torn by a crash disagrees for good (about 3 s).
-    """
-    for wait in (0.0, 0.05, 0.1, 0.2, 0.4, 0.8, 1.6):
-        time.sleep(wait)
-        weights, meta = load_tensors(path / WEIGHTS_FILE)
-        found = meta.get(STEP_KEY)
-        if found is None or int(found) == info["checkpoint"]["step"]:
-            return info, weights
-        info = read_run(path)
-        if info["checkpoint"]["step"] == int(found):
-            return info, weights
-    check_step(path / WEIGHTS_FILE, meta, info["checkpoint"]["step"])
-    return info, weights
+    """Rebuild a run's prior, G and D from run.json and its safetensors weights, frozen for sampling."""
+    info, built, weights = load_built(path, device)
+    model = built.frozen(tuple(info["data"]["shape"]))
+    return LoadedRun(path, info, built.parts, model, weights)
 
 
 SAMPLERS_DIR = "samplers"
@@ -322,20 +257,11 @@ def draw(
 
 
 def write_pngs(images: torch.Tensor, out: Path) -> None:
-    """One PNG per image, written into a hidden folder that is renamed into place when complete."""
-    out.parent.mkdir(parents=True, exist_ok=True)
-    # a name of its own: two processes writing the same --out must not clear each other's staging folder
-    staging = Path(tempfile.mkdtemp(prefix=f".{out.name}.", suffix=".partial", dir=out.parent))
-    try:
+    """One PNG per image, in a folder that appears at ``out`` only when complete."""
+    with staged_folder(out) as staging:
         width = max(6, len(str(len(images) - 1)))
         for i, image in enumerate(images):
             (staging / f"{i:0{width}d}.png").write_bytes(png_bytes(image))
-        if out.exists():
-            out.rmdir()  # empty, checked before sampling
-        os.replace(staging, out)
-    except BaseException:
-        shutil.rmtree(staging, ignore_errors=True)
-        raise
 
 
 def write_npz(images: torch.Tensor, labels: torch.Tensor | None, out: Path) -> None:

@@ -1,5 +1,13 @@
 """``gan train`` from settings to a finished run directory.
 
+The lifecycle, in one screen: settings become a validated :class:`RunSpec`;
+its parts are built once (:func:`gan_core.build.build_run`, the one way a
+run is put together); the loop trains with one callback dispatch, to which
+the core's own features (:mod:`gan_core.features`) and a user's callbacks
+listen alike; each checkpoint is one atomic step
+(:func:`gan_core.runs.publish_checkpoint`); ``load_run`` rebuilds the run
+the same way for sampling and evaluation.
+
 Order matters: every check that user input can fail (names, options, the
 combination, the device, the data, the output folder) runs before the first
 byte is written, and the run directory appears only with its first complete
@@ -11,53 +19,34 @@ from __future__ import annotations
 import datetime as dt
 import json
 import platform
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
-from collections.abc import Mapping, Sequence
 from typing import Any
 
 import torch
 from rich.console import Console
-from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeRemainingColumn
 
-from .assembly import (
-    Chosen,
-    build_loss_modules,
-    build_networks,
-    check_combination,
-    check_requirements,
-    choose_all,
-    construct,
-    instantiate,
-    load_data,
-    network_spec,
-    provided_by,
-    split_holdout,
-)
-from .components import Combination, Latent, TrainingDefaults
+from .assembly import Chosen, check_combination, check_requirements, construct, load_data, provided_by, split_holdout
+from .build import BuiltRun, RunSpec, build_run
 from .callbacks import Callback, Callbacks
+from .components import Combination, Latent, TrainingDefaults
 from .config import KINDS, RESUMABLE, TrainConfig, config_from_run, merge_config, read_config_file, settings_for  # noqa: F401 - settings_for, RESUMABLE: this module's public names before they moved
 from .devices import deterministic, resolve_device, seeded
 from .engine import Schedule, StopRequested, Trainer, TrainState
 from .errors import GanError, TrainingDiverged
-from .images import save_grid
+from .features import default_features
 from .perceptual import perceptual_regulariser
 from .runs import (
     OPTIM_FILE,
-    RUN_FILE,
     RUN_FORMAT,
     WEIGHTS_FILE,
     RunLock,
     RunWriter,
-    atomic_write_json,
-    check_step,
-    load_module_state,
     load_optimizer,
-    load_tensors,
     optimizer_tensors,
-    prefixed,
+    read_checkpoint,
     read_run,
-    unprefixed,
 )
 
 GRID_SIZE = 64
@@ -99,52 +88,76 @@ def train(
     resume: Path | None = None,
     init_from: Path | None = None,
     callbacks: Sequence[Callback] = (),
+    features: Sequence[Callback] | None = None,
     console: Console | None = None,
 ) -> Path:
     """Train (or continue) one run and return its directory: what ``gan train`` does, as a function.
 
     ``config`` is a TrainConfig or a mapping of settings (see
     :func:`settings_for`); ``callbacks`` follow the run (see
-    :mod:`gan_core.callbacks`). Bad input raises GanError before anything is
-    written; Ctrl-C raises StopRequested after a checkpoint.
+    :mod:`gan_core.callbacks`). ``features`` replaces the core's own
+    callbacks (metrics.jsonl, grids, progress, evaluation: by default
+    :func:`gan_core.features.default_features`). Bad input raises GanError
+    before anything is written; Ctrl-C raises StopRequested after a checkpoint.
     """
     if not isinstance(config, TrainConfig):
         config = settings_for(config, config_file=config_file, resume=Path(resume) if resume else None,
                               init_from=init_from)
     with deterministic(config.deterministic):  # from before the networks' first CUDA work to the end
         session = TrainingSession(config, Path(resume) if resume else None, Path(init_from) if init_from else None,
-                                  console or Console(stderr=True), Callbacks(list(callbacks)))
+                                  console or Console(stderr=True), list(callbacks), features)
         return session.run()
 
 
 class TrainingSession:
-    """One `gan train` call: everything checked and built in ``__init__``, files written in ``run``."""
+    """One training: everything checked and built in ``__init__``, files written in ``run``.
+
+    It is also what callbacks see as ``self.run``: ``path``, ``info``
+    (run.json to be), ``config``, ``built`` (its networks), ``generator``,
+    ``prior``, ``fixed`` (the grid's codes), ``step``, ``steps_per_epoch``,
+    ``total``, ``writer``, ``callbacks`` (the dispatch), ``last_eval`` and ``best``.
+    """
 
     def __init__(self, config: TrainConfig, resume: Path | None, init_from: Path | None, console: Console,
-                 callbacks: Callbacks | None = None) -> None:
+                 callbacks: Sequence[Callback] = (), features: Sequence[Callback] | None = None) -> None:
         self.config, self.console = config, console
-        self.callbacks = callbacks or Callbacks([])
-        out = resume if resume else _output_path(config)
-        # Locked before the run is read: another training could be checkpointing it, or about to commit it.
-        self.lock = RunLock(out)
+        self.last_eval: dict[str, Any] | None = None
+        if resume is not None:
+            read_run(resume)  # a wrong path is refused before anything (a lock file) is made beside it
+            out = resume
+            self.lock = RunLock(out)  # before the run is read: another training could be checkpointing it
+        else:
+            out = _output_path(config)
+        try:
+            self._set_up(config, resume, init_from, out)
+            if resume is None:  # only now, with the input checked, does anything appear on disk
+                out.parent.mkdir(parents=True, exist_ok=True)
+                self.lock = RunLock(out)
+        except BaseException:
+            if resume is not None:
+                self.lock.release()
+            raise
         try:
             if resume is None and out.exists() and (not out.is_dir() or any(out.iterdir())):
                 raise GanError(f"{out} was written by another gan train meanwhile; choose another --out")
-            self._set_up(config, resume, init_from, out)
+            self.writer = RunWriter(out, existing=resume is not None)
         except BaseException:
             self.lock.release()
             raise
+        chosen = list(default_features(config, console, self.evaluator) if features is None else features)
+        self.callbacks = Callbacks([*chosen, *callbacks])
+        self.trainer.callbacks = self.callbacks
 
     def _set_up(self, config: TrainConfig, resume: Path | None, init_from: Path | None, out: Path) -> None:
         previous = read_run(resume) if resume else None
-        chosen = choose_all(config, saved=previous is not None)
+        spec = RunSpec.from_config(config, saved=previous is not None)
         self.device = device = resolve_device(config.device)
         if init_from:
             read_run(init_from)
 
-        sampler = construct(chosen["sampler"])  # before seeding: a sampler's own layers must not shift G and D's init
+        sampler = construct(spec.chosen["sampler"])  # before seeding: a sampler's own layers must not shift G and D's init
         torch.manual_seed(config.seed)  # components may draw at construction (a mixture's fixed means)
-        parts = instantiate(chosen, config.latent_dim)
+        parts = spec.instantiate()
         data = load_data(parts.dataset, config.data_dir)  # type: ignore[arg-type]
         self.holdout = config.holdout if config.holdout is not None else float(getattr(sampler, "holdout", 0.0))
         data, held = split_holdout(data, self.holdout, config.seed)  # D never sees the held-out slice
@@ -167,53 +180,53 @@ class TrainingSession:
                 "pass a larger --epochs or --steps to train it further"
             )
         with seeded(config.seed, device):  # building it draws (a network's init): the training stream must not see it
-            self.evaluator = _evaluator(config, chosen["dataset"], device)
+            self.evaluator = build_evaluator(config, spec.chosen["dataset"], device)
 
-        spec = network_spec(parts, data.shape)
-        self.generator, self.discriminator = build_networks(parts, spec, device)
-        self.loss_modules = build_loss_modules(parts, spec, device)
+        self.built: BuiltRun = build_run(parts, data.shape, device)
         self.regulariser = perceptual_regulariser(config.perceptual, data.shape, device) if config.perceptual else None
-        self.prior = parts.prior.to(device)
         self.fixed: Latent = self.prior.sample(GRID_SIZE)  # the same codes for every sample grid of the run
         if init_from:
-            _init_networks(init_from, self.generator, self.discriminator)
-        params_g = [*self.generator.parameters(), *self.prior.parameters(), *self.own_modules("loss_modules")]
-        self.opt_g = make_optimizer(optim.optimizer, params_g, optim.lr_g, optim.betas)
-        self.opt_d = make_optimizer(optim.optimizer, list(self.discriminator.parameters()), optim.lr_d, optim.betas)
+            _, tensors, _ = read_checkpoint(init_from)
+            self.built.start_from(tensors[WEIGHTS_FILE], init_from)
+        self.opt_g = make_optimizer(optim.optimizer, self.built.generator_parameters(), optim.lr_g, optim.betas)
+        self.opt_d = make_optimizer(optim.optimizer, list(self.built.discriminator.parameters()), optim.lr_d, optim.betas)
         self.state = TrainState()
         if previous is not None:
-            self.fixed = _restore(resume, previous, self, device)  # type: ignore[arg-type]
+            self.fixed = self._restore(resume)  # type: ignore[arg-type]
 
         schedule = Schedule(config.batch_size, optim.d_steps, self.total, self.steps_per_epoch, config.log_every,
                             config.checkpoint_every)
-        self.run_info = _run_info(config, chosen, optim, data, self.total, self.steps_per_epoch, device, init_from,
+        self.run_info = _run_info(config, spec.chosen, optim, data, self.total, self.steps_per_epoch, device, init_from,
                                   previous, out, parts.prior.latent_dim)
         self.run_info["train"]["holdout"] = self.holdout
         if self.held_out:
             self.run_info["data"]["holdout"] = {"fraction": self.holdout, "images": self.held_out, "seed": config.seed}
         self.best: dict[str, Any] = dict((previous or {}).get("best") or {})
-        self.writer = RunWriter(out, existing=previous is not None)  # under the lock: a staging folder left is ours
         self.trainer = Trainer(
-            self.generator, self.discriminator, self.prior, parts.loss, data.to(device), self.opt_g, self.opt_d,
-            schedule, self.state, checkpoint=self.checkpoint, log=self.log, on_epoch_end=self.on_epoch_end,
-            regulariser=self.regulariser,
+            self.built.generator, self.built.discriminator, self.prior, parts.loss, data.to(device), self.opt_g,
+            self.opt_d, schedule, self.state, checkpoint=self.checkpoint, regulariser=self.regulariser,
         )
 
-    def log(self, record: dict[str, Any]) -> None:
-        self.writer.log(record)
-        self.callbacks.on_log(record)
+    # what callbacks read as self.run.*
+    @property
+    def path(self) -> Path:
+        return self.writer.path
 
-    def own_modules(self, name: str) -> list[torch.nn.Parameter]:
-        module = getattr(self, name)
-        return [] if module is None else list(module.parameters())
+    @property
+    def info(self) -> dict[str, Any]:
+        return self.run_info
 
-    def model_weights(self) -> dict[str, torch.Tensor]:
-        return {
-            **prefixed("generator", self.generator.state_dict()),
-            **prefixed("discriminator", self.discriminator.state_dict()),
-            **prefixed("prior", self.prior.state_dict()),
-            **(prefixed("loss", self.loss_modules.state_dict()) if self.loss_modules is not None else {}),
-        }
+    @property
+    def step(self) -> int:
+        return self.state.step
+
+    @property
+    def generator(self) -> torch.nn.Module:
+        return self.built.generator
+
+    @property
+    def prior(self) -> Any:
+        return self.built.prior
 
     def checkpoint(self, step: int) -> None:
         tensors_g, info_g = optimizer_tensors("opt_g", self.opt_g)
@@ -230,40 +243,10 @@ class TrainingSession:
         info["status"] = "finished" if step >= self.total else ("interrupted" if self.trainer.stop_requested else "running")
         info["updated"] = _now()
         self.writer.save_checkpoint(
-            step, self.model_weights(), {**tensors_g, **tensors_d, **trainer_state}, {"opt_g": info_g, "opt_d": info_d},
-            info,
+            step, self.built.weights(), {**tensors_g, **tensors_d, **trainer_state},
+            {"opt_g": info_g, "opt_d": info_d}, info,
         )
         self.callbacks.on_checkpoint(step, self.writer.path)
-
-    def write_grid(self, name: str) -> None:
-        self.generator.eval()
-        with torch.no_grad():
-            images = self.generator(self.fixed.z)
-        self.generator.train()
-        save_grid(images, self.writer.path / "samples" / f"{name}.png")
-
-    def on_epoch_end(self, epoch: int) -> None:
-        self.write_grid(f"epoch-{epoch:04d}")
-        self.callbacks.on_epoch_end(epoch)
-        config = self.config
-        if self.evaluator is None or epoch % config.eval_every:
-            return
-        values = _evaluate_generator(self.evaluator, self.generator, self.prior, config.eval_n, config.seed + epoch)
-        self.writer.log({"step": self.state.step, "epoch": epoch, "eval": values})
-        self.console.print(f"epoch {epoch}: " + ", ".join(f"{k} {v:.4f}" for k, v in values.items()))
-        self.callbacks.on_eval(epoch, values)
-        if config.keep_best:
-            self.keep_if_best(config.keep_best, values[config.keep_best], epoch)
-
-    def keep_if_best(self, metric: str, value: float, epoch: int) -> None:
-        higher = self.evaluator.directions()[metric]  # type: ignore[union-attr]
-        best = self.best
-        if best and (value <= best["value"] if higher else value >= best["value"]):
-            return
-        best.update(metric=metric, value=value, step=self.state.step, epoch=epoch)
-        self.run_info["best"] = dict(best)
-        best_info = {**self.run_info, "status": "best", "checkpoint": {"step": self.state.step, "epoch": float(epoch)}}
-        self.writer.save_best(self.state.step, self.model_weights(), best_info)
 
     def run(self) -> Path:
         try:
@@ -272,44 +255,41 @@ class TrainingSession:
             self.lock.release()
 
     def _run(self) -> Path:
-        state, writer = self.state, self.writer
+        writer = self.writer
+        self.callbacks.bind(self)
         self.callbacks.on_start(writer.final, self.run_info)
+        status, error = "failed", None
         try:
-            with _progress(self.console) as progress:
-                task = progress.add_task("training", total=self.total, completed=state.step, losses="")
-
-                def on_progress(step: int, record: dict[str, Any]) -> None:
-                    progress.update(
-                        task,
-                        completed=step,
-                        description=f"epoch {record['epoch']:.2f}",
-                        losses=f"D {record['d_loss']:.3f}  G {record['g_loss']:.3f}  {record['images_per_s']:,.0f} img/s",
-                    )
-
-                self.trainer.run(on_progress)
-        except StopRequested:
-            self.console.print(
-                f"Interrupted: checkpoint saved at step {state.step} in {writer.path}; continue with --resume {writer.path}"
-            )
-            self.callbacks.on_end(writer.path, "interrupted")
+            self.trainer.run()
+            self.fit_sampler(writer.path)
+            status = "finished"
+        except (StopRequested, KeyboardInterrupt) as exc:
+            status, error = "interrupted", exc
             raise
         except TrainingDiverged as exc:
+            status, error = "diverged", exc
             if writer.committed:  # the last good checkpoint stays as it is; run.json says why it ended
                 self.run_info.update(status="diverged", diverged=exc.message, updated=_now())
-                atomic_write_json(writer.path / RUN_FILE, self.run_info)
+                writer.update_info(self.run_info)
                 exc.message += (f"; the last good checkpoint (step {self.run_info['checkpoint']['step']}) "
                                 f"is kept in {writer.path}")
             else:
                 exc.message += (" before its first checkpoint, so no run was written; "
                                 "try lower learning rates or another loss")
-            self.callbacks.on_end(writer.path, "diverged")
+            raise
+        except BaseException as exc:
+            error = exc
             raise
         finally:
             writer.discard_if_uncommitted()
-        if state.step % self.steps_per_epoch:  # a run that ends mid-epoch still shows its last samples
-            self.write_grid(f"step-{state.step:07d}")
-        self.fit_sampler(writer.path)
-        self.callbacks.on_end(writer.path, "finished")
+            try:
+                self.callbacks.on_end(writer.path, status, error)
+            except Exception:
+                if error is None:  # a callback's own failure must not hide the one that stopped training
+                    raise
+            if status == "interrupted" and writer.committed:
+                self.console.print(f"Interrupted: checkpoint saved at step {self.run_info['checkpoint']['step']} in "
+                                   f"{writer.path}; continue with --resume {writer.path}")
         return writer.path
 
     def fit_sampler(self, path: Path) -> None:
@@ -323,9 +303,26 @@ class TrainingSession:
         prepare_sampler(load_run(path, self.device), sampler, self.config.options.get("sampler"), self.config.data_dir,
                         self.console)
 
+    def _restore(self, run: Path) -> Latent:
+        """Load weights, optimisers and trainer state of ``run``; return the grid codes."""
+        device = self.device
+        info, tensors, metas = read_checkpoint(run, (WEIGHTS_FILE, OPTIM_FILE))
+        self.built.load_weights(tensors[WEIGHTS_FILE], run)
+        optim = tensors[OPTIM_FILE]
+        optim_info = json.loads(metas[OPTIM_FILE].get("gan.optim", "{}"))
+        load_optimizer(self.opt_g, "opt_g", optim, optim_info["opt_g"])
+        load_optimizer(self.opt_d, "opt_d", optim, optim_info["opt_d"])
+        self.state.step = info["checkpoint"]["step"]
+        self.state.order = optim["trainer.order"].to(device) if "trainer.order" in optim else None
+        torch.set_rng_state(optim["trainer.rng_cpu"])
+        if device.type == "cuda" and "trainer.rng_cuda" in optim:
+            torch.cuda.set_rng_state(optim["trainer.rng_cuda"], device)
+        labels = optim.get("trainer.fixed_labels")
+        return Latent(optim["trainer.fixed_z"].to(device), None if labels is None else labels.to(device))
 
-def _evaluator(config: TrainConfig, dataset: Chosen, device: torch.device):
-    """The evaluator for --eval-every, built (and --keep-best checked) before training starts."""
+
+def build_evaluator(config: TrainConfig, dataset: Chosen, device: torch.device) -> Any:
+    """The evaluator for --eval-every, built (and --keep-best checked) before training starts; None without it."""
     if config.options.get("metric") and not config.eval_every:
         raise GanError("-o metric.KEY=VALUE applies to evaluations during training; add --eval-every N")
     if config.keep_best and not config.eval_every:
@@ -346,30 +343,6 @@ def _evaluator(config: TrainConfig, dataset: Chosen, device: torch.device):
     return evaluator
 
 
-@torch.no_grad()
-def _evaluate_generator(evaluator, generator: torch.nn.Module, prior, n: int, seed: int) -> dict[str, float]:
-    """Metrics of n fresh samples, without touching the training RNG stream (resume stays exact)."""
-    from .images import to_uint8
-
-    with seeded(seed, prior.device):  # metrics may draw too (KID's subsets)
-        generator.eval()
-        images = torch.cat([to_uint8(generator(prior.sample(min(1000, n - i)).z)) for i in range(0, n, 1000)])
-        generator.train()
-        return evaluator.evaluate(images)
-
-
-def _progress(console: Console) -> Progress:
-    return Progress(
-        TextColumn("{task.description}"),
-        BarColumn(),
-        MofNCompleteColumn(),
-        TextColumn("{task.fields[losses]}"),
-        TimeRemainingColumn(),
-        console=console,
-        transient=False,
-    )
-
-
 def _output_path(config: TrainConfig) -> Path:
     if config.out:
         out = Path(config.out)
@@ -382,61 +355,6 @@ def _output_path(config: TrainConfig) -> Path:
         n += 1
         out = base.with_name(f"{base.name}-{n}")
     return out
-
-
-def _init_networks(source: Path, generator: torch.nn.Module, discriminator: torch.nn.Module) -> None:
-    """Start from another run's G and D; a D head of another form (width, SAN head...) starts fresh."""
-    tensors, _ = load_tensors(source / WEIGHTS_FILE)
-    load_module_state(generator, "generator", tensors, source)
-    d_state = unprefixed("discriminator", tensors)
-    own = discriminator.state_dict()
-    own_head = {k: v.shape for k, v in own.items() if k.startswith("head.")}
-    their_head = {k: v.shape for k, v in d_state.items() if k.startswith("head.")}
-    if own_head != their_head:
-        d_state = {k: v for k, v in d_state.items() if not k.startswith("head.")}
-        d_state.update({k: v for k, v in own.items() if k.startswith("head.")})
-    d_state = _into_parametrizations(d_state, own)
-    load_module_state(discriminator, "discriminator", prefixed("discriminator", d_state), source)
-
-
-def _into_parametrizations(state: dict[str, torch.Tensor], own: dict[str, torch.Tensor]) -> dict[str, torch.Tensor]:
-    """A plain D's weights for a D whose layers are parametrised (SAN's spectral norm): ``x.weight`` becomes
-    ``x.parametrizations.weight.original``; the parametrisation's own state (power-iteration vectors) starts fresh."""
-    marker = ".parametrizations."
-    mapped = dict(state)
-    for key in own:
-        if marker in key and key not in state:
-            layer, _, rest = key.partition(marker)
-            name, _, tail = rest.partition(".")
-            plain = f"{layer}.{name}"
-            if tail == "original" and plain in state:
-                mapped[key] = mapped.pop(plain)
-            else:
-                mapped[key] = own[key]
-    return mapped
-
-
-def _restore(run: Path, info: dict[str, Any], session: TrainingSession, device: torch.device) -> Latent:
-    """Load weights, optimisers and trainer state of ``run`` into ``session``; return the grid codes."""
-    step = info["checkpoint"]["step"]
-    weights, meta_w = load_tensors(run / WEIGHTS_FILE)
-    optim, meta_o = load_tensors(run / OPTIM_FILE)
-    check_step(run / WEIGHTS_FILE, meta_w, step)
-    check_step(run / OPTIM_FILE, meta_o, step)
-    for name in ("generator", "discriminator", "prior"):
-        load_module_state(getattr(session, name), name, weights, run)
-    if session.loss_modules is not None:
-        load_module_state(session.loss_modules, "loss", weights, run)
-    optim_info = json.loads(meta_o.get("gan.optim", "{}"))
-    load_optimizer(session.opt_g, "opt_g", optim, optim_info["opt_g"])
-    load_optimizer(session.opt_d, "opt_d", optim, optim_info["opt_d"])
-    session.state.step = step
-    session.state.order = optim["trainer.order"].to(device) if "trainer.order" in optim else None
-    torch.set_rng_state(optim["trainer.rng_cpu"])
-    if device.type == "cuda" and "trainer.rng_cuda" in optim:
-        torch.cuda.set_rng_state(optim["trainer.rng_cuda"], device)
-    labels = optim.get("trainer.fixed_labels")
-    return Latent(optim["trainer.fixed_z"].to(device), None if labels is None else labels.to(device))
 
 
 def _run_info(config, chosen: dict[str, Chosen], optim: Resolved, data, total, steps_per_epoch, device, init_from, previous, out, latent_dim) -> dict[str, Any]:
