@@ -73,3 +73,44 @@ def test_tensorboard_gets_the_same_curves(tmp_path, mnist_dir):
     assert steps == [5, 10, 15, 20]
     logged = [json.loads(line) for line in (tmp_path / "run" / "metrics.jsonl").read_text().splitlines()]
     assert [e.value for e in events.Scalars("train/g_loss")] == pytest.approx([r["g_loss"] for r in logged])
+
+
+class Closes(Callback):
+    """Holds something open (as a TensorBoard writer does) and must hear the end, whatever it was."""
+
+    def __init__(self):
+        self.ended = None
+
+    def on_end(self, path, status, error=None):
+        self.ended = (status, error)
+
+
+class Breaks(Callback):
+    def on_log(self, record):
+        raise RuntimeError("a bug in some other callback")
+
+
+def test_on_end_runs_when_training_fails_unexpectedly_and_gets_the_error(tmp_path, mnist_dir):
+    closes, old_style = Closes(), Recorder()  # Recorder.on_end(path, status): written before `error` existed
+    settings = {"dataset": "mnist", "options": {"dataset": {"limit": 640}}, "batch-size": 32, "steps": 10,
+                "log_every": 5, "device": "cpu", "out": str(tmp_path / "run")}
+    with pytest.raises(RuntimeError, match="a bug in some other callback"):
+        gan_core.train(settings, callbacks=[closes, old_style, Breaks()])
+    status, error = closes.ended
+    assert status == "failed" and isinstance(error, RuntimeError)
+    assert old_style.calls[-1] == ("end", "failed")
+    assert not (tmp_path / "run").exists()  # it failed before its first checkpoint
+
+
+def test_the_cores_own_features_are_callbacks_a_script_can_drop_or_replace(tmp_path, mnist_dir):
+    from gan_core.config import settings_for
+    from gan_core.features import MetricsLog, ProgressDisplay, SampleGrids, default_features
+
+    config = settings_for({"dataset": "mnist", "options": {"dataset": {"limit": 640}}, "batch-size": 32, "epochs": 1,
+                           "log_every": 5, "device": "cpu", "out": str(tmp_path / "quiet")})
+    features = default_features(config)
+    assert [type(f) for f in features] == [MetricsLog, SampleGrids, ProgressDisplay]
+    kept = [f for f in features if not isinstance(f, (SampleGrids, MetricsLog))]
+    path = gan_core.train(config, features=kept)
+    assert (path / "run.json").is_file()
+    assert not (path / "metrics.jsonl").exists() and not (path / "samples").exists()

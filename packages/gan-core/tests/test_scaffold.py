@@ -13,6 +13,7 @@ import sys
 
 import pytest
 
+import gan_core.safefiles
 import gan_core.scaffold
 from gan_core.scaffold import KINDS, write_skeleton
 from gan_core.testing import run_cli
@@ -106,7 +107,7 @@ def test_a_failed_write_leaves_nothing(tmp_path, monkeypatch):
     def refuse(src, dst):
         raise OSError("disk full")
 
-    monkeypatch.setattr(gan_core.scaffold.os, "replace", refuse)
+    monkeypatch.setattr(gan_core.safefiles.os, "replace", refuse)
     with pytest.raises(OSError, match="disk full"):
         write_skeleton("zz", "prior", tmp_path / "gan-zz")
     assert list(tmp_path.iterdir()) == []

@@ -96,3 +96,35 @@ def test_gan_core_has_no_import_cycles():
         if node not in state:
             visit(node, [node])
     assert not cycles, "import cycles:\n" + "\n".join(cycles)
+
+
+#: what constructs a run's networks from its description; only gan_core.build may call these
+NETWORK_BUILDERS = {"build_networks", "build_loss_modules", "network_spec", "build_run"}
+
+
+def calls_in(path: Path) -> set[str]:
+    """Names of the functions and methods ``path`` calls (``f(...)`` and ``x.f(...)`` alike)."""
+    names = set()
+    for node in ast.walk(ast.parse(path.read_text())):
+        if isinstance(node, ast.Call):
+            func = node.func
+            names.add(func.attr if isinstance(func, ast.Attribute) else getattr(func, "id", ""))
+    return names
+
+
+def test_one_module_builds_a_runs_networks():
+    """Train, resume, --init-from, load_run (sample, eval, inspect, report), the kit and the benchmarks build through
+    gan_core.build.build_run; a second place that assembles G and D from a run's parts fails here."""
+    sources = [p for p in REPO.glob("packages/*/src/**/*.py")] + list(REPO.glob("benchmarks/*.py")) + \
+        list(REPO.glob("scripts/*.py")) + list(REPO.glob("examples/**/*.py"))
+    builders = {str(p.relative_to(REPO)) for p in sources if calls_in(p) & (NETWORK_BUILDERS - {"build_run"})}
+    assert builders == {"packages/gan-core/src/gan_core/build.py"}
+    # architectures' build() is called by build.build_networks alone (tests may build one by hand)
+    arch_build = {str(p.relative_to(REPO)) for p in sources
+                  if any(isinstance(n, ast.Call) and isinstance(n.func, ast.Attribute) and n.func.attr == "build"
+                         and isinstance(n.func.value, ast.Attribute) and n.func.value.attr == "architecture"
+                         for n in ast.walk(ast.parse(p.read_text())))}
+    assert arch_build == {"packages/gan-core/src/gan_core/build.py"}
+    users = {str(p.relative_to(REPO)) for p in sources if "build_run" in calls_in(p)}
+    assert {"packages/gan-core/src/gan_core/training.py", "packages/gan-core/src/gan_core/conformance.py",
+            "benchmarks/train_throughput.py"} <= users

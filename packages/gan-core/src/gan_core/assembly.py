@@ -1,4 +1,4 @@
-"""Turning names and options into working parts: components, data, networks.
+"""Turning names and options into working parts: components and data (networks: :mod:`gan_core.build`).
 
 Everything here that can fail on user input fails before any file is
 written, so ``gan train`` refuses bad input with nothing left on disk.
@@ -10,20 +10,8 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from .components import (
-    Architecture,
-    Combination,
-    Component,
-    DataRequest,
-    Dataset,
-    Discriminator,
-    ImageData,
-    Loss,
-    NetworkSpec,
-    Prior,
-)
-from .components import Networks, normalises_over_batch
-from .errors import ComponentError, GanError
+from .components import Architecture, Combination, Component, DataRequest, Dataset, ImageData, Loss, Prior
+from .errors import GanError
 from .options import build_options, options_to_dict
 from .registry import ComponentEntry, Registry
 
@@ -172,63 +160,3 @@ def check_combination(combo: Combination) -> None:
         check_requirements(part, provided, "the rest of this combination", labels_from=f"dataset '{combo.dataset.name}'")
     for part in combo.parts():
         part.check(combo)
-
-
-def network_spec(parts: Parts, image_shape: tuple[int, int, int]) -> NetworkSpec:
-    return NetworkSpec(
-        image_shape=tuple(image_shape),  # type: ignore[arg-type]
-        latent_dim=parts.prior.code_dim,
-        d_outputs=parts.loss.discriminator_outputs(parts.prior),
-    )
-
-
-def build_networks(parts: Parts, spec: NetworkSpec, device: torch.device) -> tuple[torch.nn.Module, Discriminator]:
-    """G and D from the architecture, D adapted by the loss, both checked on a dry run of two codes."""
-    import torch
-
-    arch = f"architecture '{parts.architecture.name}'"
-    networks = parts.architecture.build(spec)
-    if not isinstance(networks, Networks) or not isinstance(networks.generator, torch.nn.Module):
-        raise ComponentError(f"{arch} build() returned {type(networks).__name__}; return gan_core.Networks(generator, discriminator)")
-    if not isinstance(networks.discriminator, Discriminator):
-        raise ComponentError(f"{arch} built a discriminator that is not a gan_core.Discriminator; subclass it")
-    discriminator = parts.loss.prepare_discriminator(networks.discriminator)
-    if not isinstance(discriminator, Discriminator):
-        raise ComponentError(f"loss '{parts.loss.name}' prepare_discriminator() returned {type(discriminator).__name__}, not D")
-    if normalises_over_batch(discriminator):
-        if discriminator.joint_batches:
-            raise ComponentError(
-                f"{arch}'s discriminator normalises over the batch (BatchNorm) but sets joint_batches = True, "
-                "so real and fake statistics would mix; leave joint_batches unset"
-            )
-        discriminator.joint_batches = False
-    elif discriminator.joint_batches is None:
-        discriminator.joint_batches = True
-    generator = networks.generator.to(device)
-    discriminator = discriminator.to(device)
-    dry_run(parts, spec, generator, discriminator, device)
-    return generator, discriminator
-
-
-def dry_run(parts: Parts, spec: NetworkSpec, generator: torch.nn.Module, discriminator: Discriminator,
-            device: torch.device) -> None:
-    """Two zero codes through G and D in eval mode: shapes checked before any training, no RNG drawn."""
-    import torch
-
-    from .checks import checked_images, checked_outputs
-
-    was_training = generator.training, discriminator.training
-    generator.eval(), discriminator.eval()
-    try:
-        with torch.no_grad():
-            images = generator(torch.zeros(2, spec.latent_dim, device=device))
-            checked_images(f"architecture '{parts.architecture.name}''s generator", images, 2, spec.image_shape)
-            checked_outputs(f"architecture '{parts.architecture.name}'", discriminator(images), 2, spec.d_outputs)
-    finally:
-        generator.train(was_training[0]), discriminator.train(was_training[1])
-
-
-def build_loss_modules(parts: Parts, spec: NetworkSpec, device: torch.device) -> torch.nn.Module | None:
-    """The networks the loss trains alongside G (see ``Loss.build_modules``), on ``device``."""
-    modules = parts.loss.build_modules(parts.architecture, spec, parts.prior)
-    return None if modules is None else modules.to(device)

@@ -20,13 +20,14 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from .assembly import Chosen, Parts, build_loss_modules, build_networks, choose, construct, network_spec
-from .components import NetworkSpec, Prior
+from .assembly import Chosen, Parts, choose, construct
+from .components import Discriminator, NetworkSpec, Networks, Prior, normalises_over_batch
+from .errors import ComponentError
 
 if TYPE_CHECKING:
     import torch
 
-    from .components import Discriminator, TrainedModel
+    from .components import TrainedModel
     from .config import TrainConfig
 
 #: the kinds whose parts hold weights, in the order they are built (a run's dataset and sampler hold none)
@@ -149,6 +150,66 @@ def build_run(parts: Parts, image_shape: tuple[int, int, int], device: torch.dev
     generator, discriminator = build_networks(parts, spec, device)
     loss_modules = build_loss_modules(parts, spec, device)
     return BuiltRun(parts, spec, generator, discriminator, parts.prior.to(device), loss_modules, device)
+
+
+def network_spec(parts: Parts, image_shape: tuple[int, int, int]) -> NetworkSpec:
+    return NetworkSpec(
+        image_shape=tuple(image_shape),  # type: ignore[arg-type]
+        latent_dim=parts.prior.code_dim,
+        d_outputs=parts.loss.discriminator_outputs(parts.prior),
+    )
+
+
+def build_networks(parts: Parts, spec: NetworkSpec, device: torch.device) -> tuple[torch.nn.Module, Discriminator]:
+    """G and D from the architecture, D adapted by the loss, both checked on a dry run of two codes."""
+    import torch
+
+    arch = f"architecture '{parts.architecture.name}'"
+    networks = parts.architecture.build(spec)
+    if not isinstance(networks, Networks) or not isinstance(networks.generator, torch.nn.Module):
+        raise ComponentError(f"{arch} build() returned {type(networks).__name__}; return gan_core.Networks(generator, discriminator)")
+    if not isinstance(networks.discriminator, Discriminator):
+        raise ComponentError(f"{arch} built a discriminator that is not a gan_core.Discriminator; subclass it")
+    discriminator = parts.loss.prepare_discriminator(networks.discriminator)
+    if not isinstance(discriminator, Discriminator):
+        raise ComponentError(f"loss '{parts.loss.name}' prepare_discriminator() returned {type(discriminator).__name__}, not D")
+    if normalises_over_batch(discriminator):
+        if discriminator.joint_batches:
+            raise ComponentError(
+                f"{arch}'s discriminator normalises over the batch (BatchNorm) but sets joint_batches = True, "
+                "so real and fake statistics would mix; leave joint_batches unset"
+            )
+        discriminator.joint_batches = False
+    elif discriminator.joint_batches is None:
+        discriminator.joint_batches = True
+    generator = networks.generator.to(device)
+    discriminator = discriminator.to(device)
+    dry_run(parts, spec, generator, discriminator, device)
+    return generator, discriminator
+
+
+def dry_run(parts: Parts, spec: NetworkSpec, generator: torch.nn.Module, discriminator: Discriminator,
+            device: torch.device) -> None:
+    """Two zero codes through G and D in eval mode: shapes checked before any training, no RNG drawn."""
+    import torch
+
+    from .checks import checked_images, checked_outputs
+
+    was_training = generator.training, discriminator.training
+    generator.eval(), discriminator.eval()
+    try:
+        with torch.no_grad():
+            images = generator(torch.zeros(2, spec.latent_dim, device=device))
+            checked_images(f"architecture '{parts.architecture.name}''s generator", images, 2, spec.image_shape)
+            checked_outputs(f"architecture '{parts.architecture.name}'", discriminator(images), 2, spec.d_outputs)
+    finally:
+        generator.train(was_training[0]), discriminator.train(was_training[1])
+
+
+def build_loss_modules(parts: Parts, spec: NetworkSpec, device: torch.device) -> torch.nn.Module | None:
+    """The networks the loss trains alongside G (see ``Loss.build_modules``), on ``device``."""
+    modules = parts.loss.build_modules(parts.architecture, spec, parts.prior)
+    return None if modules is None else modules.to(device)
 
 
 def load_built(path: Path, device: torch.device) -> tuple[dict[str, Any], BuiltRun, dict[str, torch.Tensor]]:

@@ -14,10 +14,7 @@ renamed into place at the end: a failure leaves nothing on disk.
 
 from __future__ import annotations
 
-import os
 import re
-import shutil
-import uuid
 from dataclasses import dataclass
 from pathlib import Path
 from string import Template
@@ -552,16 +549,10 @@ def _check_name_is_free(name: str, kind: str) -> None:
 
 def _write_atomically(target: Path, files: dict[str, str]) -> None:
     """Write ``files`` under a staging folder beside ``target``, then rename it into place."""
-    staging = target.parent / f".{target.name}.{uuid.uuid4().hex[:8]}.partial"
-    staging.mkdir()
-    try:
+    from .safefiles import staged_folder
+
+    with staged_folder(target) as staging:  # target is absent or empty: checked before writing
         for relative, text in files.items():
             path = staging / relative
             path.parent.mkdir(parents=True, exist_ok=True)
             path.write_text(text, encoding="utf-8")
-        if target.exists():
-            target.rmdir()  # empty, checked before writing
-        os.replace(staging, target)
-    except BaseException:
-        shutil.rmtree(staging, ignore_errors=True)
-        raise

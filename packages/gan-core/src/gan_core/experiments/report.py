@@ -14,7 +14,6 @@ import json
 import os
 import re
 import shutil
-import tempfile
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Annotated
@@ -23,6 +22,7 @@ import typer
 from rich.console import Console
 
 from ..errors import GanError
+from ..safefiles import staged_folder
 from . import page
 from .compare import (
     Row,
@@ -85,14 +85,8 @@ def write_report(records: list[RunRecord], out: Path, inputs: list[str] | None =
     ``gan sweep`` that already hold the records.
     """
     check_out(out)
-    out.parent.mkdir(parents=True, exist_ok=True)
-    staging = Path(tempfile.mkdtemp(prefix=f".{out.name}.", suffix=".partial", dir=out.parent))
-    try:
+    with staged_folder(out, replace=True) as staging:
         build_report(records, staging, inputs if inputs is not None else [str(r.path) for r in records], metric)
-        publish(staging, out)
-    except BaseException:
-        shutil.rmtree(staging, ignore_errors=True)
-        raise
     return out / "index.html"
 
 
@@ -112,22 +106,6 @@ def is_report(folder: Path) -> bool:
     except (OSError, ValueError):
         return False
     return isinstance(marker, dict) and marker.get("generator") == GENERATOR
-
-
-def publish(staging: Path, out: Path) -> None:
-    """Move the finished report to ``out``; an earlier one is removed only once the new one is in place."""
-    if not out.exists():
-        os.replace(staging, out)
-        return
-    old = Path(tempfile.mkdtemp(prefix=f".{out.name}.", suffix=".old", dir=out.parent))
-    os.replace(out, old / "report")
-    try:
-        os.replace(staging, out)
-    except BaseException:
-        os.replace(old / "report", out)
-        raise
-    finally:
-        shutil.rmtree(old, ignore_errors=True)
 
 
 def build_report(records: list[RunRecord], folder: Path, inputs: list[str] | None = None,
