@@ -10,6 +10,7 @@ import pytest
 import torch
 from safetensors.torch import load_file, save_file
 
+from gan_core.deprecation import GanDeprecationWarning
 from gan_core.sampling import fit_record
 from gan_core.testing import run_cli
 
@@ -112,7 +113,8 @@ def test_train_fits_its_default_sampler_at_the_end(in_tmp):
     assert (in_tmp / "r" / "samplers" / "latent-rs.safetensors").read_bytes() == before  # reused, not fitted again
 
 
-def test_a_fit_saved_by_an_older_version_is_reused_with_what_its_options_meant_then(run, tmp_path):
+def test_a_fit_saved_by_an_older_version_is_reused_with_what_its_options_meant_then(run, tmp_path, monkeypatch):
+    monkeypatch.setattr("gan_core.deprecation._warned", set())
     """Runs fitted before samplers/ kept the fit in run.json and the weights, with the options of their day."""
     args = ["sample", str(run), "--sampler", "drs", *SMALL["drs"], "--n", "8", "--out"]
     assert run_cli([*args, str(tmp_path / "a.npz")]).exit_code == 0
@@ -125,6 +127,7 @@ def test_a_fit_saved_by_an_older_version_is_reused_with_what_its_options_meant_t
     weights = {**load_file(str(run / "weights.safetensors")), **state}
     save_file(weights, str(run / "weights.safetensors"), metadata={"gan.step": str(info["checkpoint"]["step"])})
     shutil.rmtree(run / "samplers")
-    result = run_cli(["sample", str(run), "--sampler", "drs", "--n", "8", "--out", str(tmp_path / "b.npz")])
+    with pytest.warns(GanDeprecationWarning, match="plugin API 2.0"):  # the shim says it goes with API 2.0
+        result = run_cli(["sample", str(run), "--sampler", "drs", "--n", "8", "--out", str(tmp_path / "b.npz")])
     assert result.exit_code == 0, result.output
     assert "Fitting" not in result.output and not (run / "samplers").exists()  # reused, as burn-in gamma (legacy)

@@ -22,7 +22,7 @@ from .devices import resolve_device as _resolve_device
 from .evaluation.extractor import FeatureExtractor
 from .images import save_grid as _save_grid
 from .registry import get_registry
-from .runs import atomic_write_json as _atomic_write_json
+from .safefiles import atomic_write_json as _atomic_write_json
 from .sampling import LoadedRun, check_component, load_run as _load_run
 
 __all__ = [

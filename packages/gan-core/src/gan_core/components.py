@@ -356,6 +356,10 @@ class Loss(Component):
         """
         if _takes_real(type(self).g_loss):
             return self.g_loss(d, fake, real=real)
+        from .deprecation import deprecated
+
+        deprecated(f"loss '{self.name}': g_loss(self, d, fake) without the real batch (gan-core 0.1's form)",
+                   "declare g_loss(self, d, fake, real)", key=f"g_loss:{type(self).__qualname__}")
         return self.g_loss(d, fake)  # type: ignore[call-arg]  # gan-core 0.1's two-argument form
 
     def after_d_step(self, d: Discriminator) -> None:

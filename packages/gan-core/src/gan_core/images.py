@@ -11,7 +11,7 @@ import torch
 from PIL import Image
 from torchvision.utils import make_grid
 
-from .runs import atomic_write_bytes
+from .safefiles import atomic_write_bytes
 
 
 def to_uint8(images: torch.Tensor) -> torch.Tensor:

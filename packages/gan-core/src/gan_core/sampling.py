@@ -94,6 +94,12 @@ def fitted_samplers(run: LoadedRun, only: str | None = None) -> dict[str, Fitted
     """
     fits = {name: FittedSampler(record, unprefixed(f"sampler.{name}", run.weights))
             for name, record in (run.info.get("samplers") or {}).items() if only in (None, name)}
+    if fits:
+        from .deprecation import deprecated
+
+        deprecated(f"{run.path}: sampler fits kept in run.json and weights.safetensors (the layout before "
+                   "samplers/NAME.safetensors)", "fit the sampler again with this gan-core (gan sample RUN --sampler "
+                   "NAME with its options), which saves it in samplers/", key="fits-in-run.json")
     folder = run.path / SAMPLERS_DIR
     files = [folder / f"{only}.safetensors"] if only else sorted(folder.glob("*.safetensors"))
     for file in files:

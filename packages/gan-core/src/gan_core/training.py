@@ -31,7 +31,8 @@ from .assembly import Chosen, check_combination, check_requirements, construct, 
 from .build import BuiltRun, RunSpec, build_run
 from .callbacks import Callback, Callbacks
 from .components import Combination, Latent, TrainingDefaults
-from .config import KINDS, RESUMABLE, TrainConfig, config_from_run, merge_config, read_config_file, settings_for  # noqa: F401 - settings_for, RESUMABLE: this module's public names before they moved
+from .config import TrainConfig, settings_for
+from .deprecation import moved
 from .devices import deterministic, resolve_device, seeded
 from .engine import Schedule, StopRequested, Trainer, TrainState
 from .errors import GanError, TrainingDiverged
@@ -50,6 +51,10 @@ from .runs import (
 )
 
 GRID_SIZE = 64
+
+#: names this module exported before they moved to gan_core.config (kept, with a warning, for plugin API 1.x)
+__getattr__ = moved(__name__, dict.fromkeys(
+    ("KINDS", "RESUMABLE", "config_from_run", "merge_config", "read_config_file"), "gan_core.config"))
 
 
 @dataclass

@@ -44,7 +44,7 @@ class FGANLoss(Loss):
         real_v, fake_v = discriminate(d, real.images, fake.images)
         return -self.bound(real_v, fake_v)
 
-    def g_loss(self, d: Discriminator, fake: Batch) -> torch.Tensor:
+    def g_loss(self, d: Discriminator, fake: Batch, real: Batch | None = None) -> torch.Tensor:
         v = d(fake.images)
         if self.options.saddle:
             return -self.divergence.conjugate_of_activation(v).mean()

@@ -47,7 +47,7 @@ class SupervisedLoss(Loss):
         fake_class = torch.full((len(f),), f.shape[1] - 1, dtype=torch.long, device=f.device)
         return F.cross_entropy(r, _labels(real, "real data")) + F.cross_entropy(f, fake_class)
 
-    def g_loss(self, d: Discriminator, fake: Batch) -> torch.Tensor:
+    def g_loss(self, d: Discriminator, fake: Batch, real: Batch | None = None) -> torch.Tensor:
         import torch.nn.functional as F
 
         return F.cross_entropy(d(fake.images), _labels(fake, "generated codes"))
@@ -88,7 +88,7 @@ class AuxiliaryClassifierLoss(Loss):
             classes = classes + F.cross_entropy(f[:, :-1], _labels(fake, "generated codes"))
         return adversarial + self.options.class_weight * classes
 
-    def g_loss(self, d: Discriminator, fake: Batch) -> torch.Tensor:
+    def g_loss(self, d: Discriminator, fake: Batch, real: Batch | None = None) -> torch.Tensor:
         import torch.nn.functional as F
 
         out = d(fake.images)

@@ -70,7 +70,7 @@ class _SAN(Loss):
         gap = direction[:n].mean() - direction[n:].mean()
         return self.base_d(fun[:n], fun[n:]) - self.options.lambda_ * gap
 
-    def g_loss(self, d: Discriminator, fake: Batch) -> torch.Tensor:
+    def g_loss(self, d: Discriminator, fake: Batch, real: Batch | None = None) -> torch.Tensor:
         return self.base_g(d(fake.images))
 
     def base_d(self, real: torch.Tensor, fake: torch.Tensor) -> torch.Tensor:

@@ -48,7 +48,7 @@ class WGAN(Loss):
     def d_loss(self, d: Discriminator, real: Batch, fake: Batch) -> torch.Tensor:
         return -wasserstein_gap(d, real, fake)
 
-    def g_loss(self, d: Discriminator, fake: Batch) -> torch.Tensor:
+    def g_loss(self, d: Discriminator, fake: Batch, real: Batch | None = None) -> torch.Tensor:
         return -d(fake.images).mean()
 
     def after_d_step(self, d: Discriminator) -> None:
@@ -88,5 +88,5 @@ class WGANGP(Loss):
 
         return -wasserstein_gap(d, real, fake) + self.options.lambda_ * gradient_penalty(d, real.images, fake.images)
 
-    def g_loss(self, d: Discriminator, fake: Batch) -> torch.Tensor:
+    def g_loss(self, d: Discriminator, fake: Batch, real: Batch | None = None) -> torch.Tensor:
         return -d(fake.images).mean()

@@ -27,7 +27,7 @@ class VanillaLoss(Loss):
         # BCE(sigmoid(r), 1) + BCE(sigmoid(f), 0), written with softplus for stability.
         return F.softplus(-r).mean() + F.softplus(f).mean()
 
-    def g_loss(self, d: Discriminator, fake: Batch) -> torch.Tensor:
+    def g_loss(self, d: Discriminator, fake: Batch, real: Batch | None = None) -> torch.Tensor:
         import torch.nn.functional as F
 
         # -log sigmoid(f): the non-saturating form, strong gradients early in training.
@@ -45,7 +45,7 @@ class HingeLoss(Loss):
         r, f = discriminate(d, real.images, fake.images)
         return F.relu(1 - r).mean() + F.relu(1 + f).mean()
 
-    def g_loss(self, d: Discriminator, fake: Batch) -> torch.Tensor:
+    def g_loss(self, d: Discriminator, fake: Batch, real: Batch | None = None) -> torch.Tensor:
         return -d(fake.images).mean()
 
 
@@ -58,7 +58,7 @@ class LeastSquaresLoss(Loss):
         r, f = discriminate(d, real.images, fake.images)
         return 0.5 * ((r - 1).square().mean() + f.square().mean())
 
-    def g_loss(self, d: Discriminator, fake: Batch) -> torch.Tensor:
+    def g_loss(self, d: Discriminator, fake: Batch, real: Batch | None = None) -> torch.Tensor:
         return 0.5 * (d(fake.images) - 1).square().mean()
 
 
