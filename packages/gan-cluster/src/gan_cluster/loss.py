@@ -11,13 +11,16 @@ images: that is what ``gan cluster`` measures.
 
 The base loss (vanilla, wgan-gp, or any installed loss) is looked up by name
 through the registry with ``gan_core.create_component``, so this package
-never imports the package that ships it; its optimiser defaults, D steps,
-head and clipping all carry over.
+never imports the package that ships it; its optimiser defaults, D steps
+(and any ``critic_steps`` schedule), head and clipping all carry over. Its
+own options come as one text option, ``base_options``, checked by gan-core
+exactly as ``-o loss.KEY=VALUE`` would be for the base alone.
 """
 
 from __future__ import annotations
 
 import dataclasses
+import re
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
@@ -47,6 +50,29 @@ class ClusterGANOptions:
     base: str = option("wgan-gp", "the adversarial loss to wrap (any installed loss); the reference always uses wgan-gp")
     beta_n: float = option(10.0, "weight of the Gaussian part's reconstruction ||z_n - E(G(z))_n||^2", min=0.0)
     beta_c: float = option(10.0, "weight of the cluster's cross-entropy CE(z_c, E(G(z))_c)", min=0.0)
+    base_options: str = option("", "the base loss's options as KEY=VALUE,KEY=VALUE (e.g. lambda_=5,critic_steps=3); "
+                               "'' keeps its defaults")
+
+
+#: a comma that starts the next KEY=VALUE, so a tuple value ("betas=0.5,0.9") keeps its own commas
+_NEXT_ASSIGNMENT = re.compile(r",\s*(?=[A-Za-z_][A-Za-z0-9_]*\s*=)")
+
+
+def parse_base_options(text: str) -> dict[str, str]:
+    """``"lambda_=5,critic_steps=3"`` as ``{"lambda_": "5", "critic_steps": "3"}``; the base loss checks the values.
+
+    One text option rather than a key per base option: the wrapper cannot know
+    which options an installed base declares, and gan-core's option building
+    refuses a key the base lacks, with a suggestion, when the base is created.
+    """
+    values: dict[str, str] = {}
+    for part in _NEXT_ASSIGNMENT.split(text.strip()) if text.strip() else []:
+        key, sep, value = part.partition("=")
+        if not sep or not key.strip():
+            raise GanError(f"loss 'clustergan' option base_options holds '{part}', which is not KEY=VALUE; "
+                           "write for example -o loss.base_options=lambda_=5,critic_steps=3")
+        values[key.strip()] = value.strip()
+    return values
 
 
 class ClusterGANLoss(Loss):
@@ -65,7 +91,13 @@ class ClusterGANLoss(Loss):
         super().__init__(options)
         if options.base == self.name:
             raise GanError("loss 'clustergan' cannot wrap itself; pick another base with -o loss.base=vanilla")
-        self.base: Loss = create_component("loss", options.base)  # type: ignore[assignment]
+        base_options = parse_base_options(options.base_options)
+        try:
+            self.base: Loss = create_component("loss", options.base, base_options)  # type: ignore[assignment]
+        except GanError as exc:
+            if not base_options:
+                raise
+            raise GanError(f"-o loss.base_options: {exc.message}") from exc
         self.encoder: nn.Module | None = None
         self.base_modules: nn.Module | None = None
         self.noise_dim = 0
@@ -96,6 +128,10 @@ class ClusterGANLoss(Loss):
 
     def after_d_step(self, d: Discriminator) -> None:
         self.base.after_d_step(d)
+
+    def critic_steps(self, step: int) -> int | None:
+        """The base's schedule of extra D steps (WGAN's warm-up), which the wrapper must not drop."""
+        return self.base.critic_steps(step)
 
     def realness(self, outputs: torch.Tensor) -> torch.Tensor:
         return self.base.realness(outputs)

@@ -82,12 +82,6 @@ def main_callback(
     _debug["on"] = debug or bool(os.environ.get("GAN_DEBUG"))
 
 
-class Device(str, Enum):
-    auto = "auto"
-    cpu = "cpu"
-    cuda = "cuda"
-
-
 @app.command()
 @user_errors
 def train(
@@ -260,7 +254,8 @@ def eval_(
     options = parse_assignments(option or [])
     if set(options) - {"sampler", "metric"}:
         raise GanError("gan eval takes only sampler and metric options (-o sampler.KEY=VALUE, -o metric.KEY=VALUE)")
-    from .runs import RUN_FILE, atomic_write_json
+    from .runs import RUN_FILE
+    from .safefiles import atomic_write_json
 
     is_run = target.is_dir() and (target / RUN_FILE).is_file()
     if not is_run and not target.is_dir() and not (target.suffix == ".npz" and target.is_file()):
@@ -274,7 +269,7 @@ def eval_(
 
     torch_device = resolve_device(device)
     protocol = Protocol(
-        n=n, ref=ref.value, features=features, dataset=dataset or "mnist",
+        n=n, ref=ref.value, features=features, dataset=dataset,
         metrics=tuple(m.strip() for m in metrics.split(",") if m.strip()) if metrics else (),
         data_dir=str(data_dir) if data_dir else None, metric_options=dict(options.get("metric", {})),
     )

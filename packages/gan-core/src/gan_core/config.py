@@ -20,8 +20,6 @@ from .options import OPTION_PREFIXES, coerce
 #: the component kinds a run is made of, in the order they are chosen
 KINDS = ("dataset", "prior", "architecture", "loss", "sampler")
 
-COMPONENT_FIELDS = {"prior": "prior", "loss": "loss", "arch": "architecture", "dataset": "dataset", "sampler": "sampler"}
-
 
 @dataclass
 class TrainConfig:

@@ -10,11 +10,11 @@ Checks per kind (``Case.check``):
 
 * every kind: ``contract`` (what registration checks, restated as a test);
 * prior: ``sample``, ``device``, ``state``, ``determinism``, ``train[...]``;
-* loss: ``determinism``, ``train[...]`` (with every installed prior and architecture);
+* loss: ``determinism``, ``realness``, ``train[...]`` (with every installed prior and architecture);
 * architecture: ``build``, ``device``, ``state``, ``determinism``, ``train[...]``;
 * sampler: ``sample[...]`` (with every installed prior), ``device``, ``state``, ``determinism``;
 * metric: ``compute``, ``determinism``;
-* dataset: ``load``, ``train``.
+* dataset: ``load``, ``train`` (finite losses: neither NaN nor infinite).
 
 ``train[kind=name]`` trains two generator steps combined with one installed
 component of another kind, the rest at the defaults (normal, vanilla, mlp);
@@ -24,6 +24,7 @@ no) is skipped, not failed.
 
 from __future__ import annotations
 
+import math
 from collections.abc import Callable, Iterator, Mapping
 from contextlib import contextmanager
 from dataclasses import dataclass, field
@@ -35,7 +36,7 @@ from safetensors.torch import load, save
 from .assembly import Chosen, Parts, check_combination, check_requirements, choose, construct, provided_by
 from .build import build_run
 from .callbacks import Callback
-from .checks import checked_data, checked_images, checked_latent, checked_metric, checked_sample
+from .checks import checked_data, checked_images, checked_latent, checked_metric, checked_sample, checked_scores
 from .components import Combination, Component, DataRequest, FeatureSet, ImageData, TrainedModel
 from .contracts import check_component_class
 from .engine import Schedule, Trainer, TrainState
@@ -84,7 +85,7 @@ def cases_for(registry: Registry, entries: list[ComponentEntry], options: Mappin
         add = lambda check, partner=None: cases.append(Case(entry.kind, entry.name, check, partner, options))  # noqa: E731
         add("contract")
         if entry.kind in TRAINABLE:
-            for check in {"prior": ("sample", "device", "state", "determinism"), "loss": ("determinism",),
+            for check in {"prior": ("sample", "device", "state", "determinism"), "loss": ("determinism", "realness"),
                           "architecture": ("build", "device", "state", "determinism")}[entry.kind]:
                 add(check)
             for other in TRAINABLE:
@@ -332,6 +333,44 @@ def check_loss_determinism(kit: _Kit, entry: ComponentEntry, partner: Any) -> No
         fail(f"loss '{entry.name}' trains differently under the same seed; draw only from torch's RNG")
 
 
+def _loss_parts(kit: _Kit, name: str) -> Parts:
+    """The loss with the default partners, else with the first installed prior the core accepts it with.
+
+    A loss that needs clusters (clustergan) is refused with the default prior;
+    its realness() must be checked all the same.
+    """
+    priors = [DEFAULTS["prior"], *(p for p in kit.registry.names("prior") if p != DEFAULTS["prior"])]
+    refusals = []
+    for prior in priors:
+        try:
+            return kit.combination({**DEFAULTS, "prior": prior, "loss": name}, toy_data())
+        except Skip as exc:
+            refusals.append(str(exc))
+    raise Skip(refusals[0])
+
+
+def check_loss_realness(kit: _Kit, entry: ComponentEntry, partner: Any) -> None:
+    """realness() of D's outputs: one finite float score per image, differentiable.
+
+    Post-hoc samplers rank and calibrate by it, and latent ascent follows its
+    gradient, so a wrong shape, a NaN or a detached score breaks them long
+    after training, where the cause is hard to see.
+    """
+    torch.manual_seed(0)
+    parts = _loss_parts(kit, entry.name)
+    n = 6
+    with _failures_named(f"loss '{entry.name}' realness() of D's outputs"):
+        built = build_run(parts, IMAGE_SHAPE, torch.device("cpu"))
+        images = toy_data(n).images.float() / 127.5 - 1
+        scores = checked_scores(parts.loss, parts.loss.realness(built.discriminator.eval()(images)), n)
+    if not torch.isfinite(scores).all():
+        fail(f"loss '{entry.name}' realness() returned non-finite scores {scores.tolist()} for ordinary images; "
+             "return one finite score per image")
+    if not scores.requires_grad:
+        fail(f"loss '{entry.name}' realness() returned scores without a gradient; compute them from D's outputs "
+             "with torch operations (no detach, no torch.no_grad), since latent ascent follows their gradient")
+
+
 def _networks(kit: _Kit, name: str, seed: int) -> tuple[torch.nn.Module, Any, Any]:
     torch.manual_seed(seed)
     parts = kit.parts({**DEFAULTS, "architecture": name})
@@ -498,7 +537,7 @@ def check_dataset_train(kit: _Kit, entry: ComponentEntry, partner: Any) -> None:
     dataset, data = _load(kit, entry.name)
     subset = ImageData(data.images[:64], None if data.labels is None else data.labels[:64], data.num_classes, data.source)
     losses = kit.train(DEFAULTS, subset, dataset=dataset)
-    if not all(value == value for value in losses):
+    if not all(math.isfinite(value) for value in losses):  # NaN and +-inf alike
         fail(f"training on dataset '{entry.name}' gave non-finite losses {losses}")
 
 
@@ -515,7 +554,7 @@ CHECKS: dict[tuple[str, str], Callable[[_Kit, ComponentEntry, Any], None]] = {
     **{("train", kind): check_train for kind in TRAINABLE},
     ("sample", "prior"): check_prior_sample, ("device", "prior"): check_prior_device,
     ("state", "prior"): check_prior_state, ("determinism", "prior"): check_prior_determinism,
-    ("determinism", "loss"): check_loss_determinism,
+    ("determinism", "loss"): check_loss_determinism, ("realness", "loss"): check_loss_realness,
     ("build", "architecture"): check_arch_build, ("device", "architecture"): check_arch_device,
     ("state", "architecture"): check_arch_state, ("determinism", "architecture"): check_arch_determinism,
     ("sample", "sampler"): check_sampler_sample, ("device", "sampler"): check_sampler_device,

@@ -21,6 +21,8 @@ from .features import FeatureExtractor, extract, make_extractor, reference_featu
 
 #: the fewest images any evaluation accepts (``gan eval --n`` has the same floor)
 MIN_IMAGES = 10
+#: the real images folders and .npz files are compared with when no dataset is chosen
+DEFAULT_DATASET = "mnist"
 
 
 @dataclass
@@ -30,7 +32,8 @@ class Protocol:
     n: int = 10_000
     ref: str = "test"
     features: str | None = None  # None: the dataset's own shipped network
-    dataset: str = "mnist"
+    #: None: not chosen, so a run's own dataset, and for folders and .npz files DEFAULT_DATASET
+    dataset: str | None = None
     dataset_options: dict[str, Any] = field(default_factory=dict)
     metrics: tuple[str, ...] = ()  # empty: the default set, every installed metric but those with by_default False
     #: metrics computed besides the default set when ``metrics`` is empty (``--keep-best`` of a metric outside it)
@@ -38,6 +41,11 @@ class Protocol:
     data_dir: str | None = None
     #: ``-o metric.KEY=VALUE``: each key goes to every chosen metric that declares it
     metric_options: dict[str, Any] = field(default_factory=dict)
+
+    @property
+    def dataset_name(self) -> str:
+        """The dataset compared with: the chosen one, else the default (a run's own is set before evaluating)."""
+        return self.dataset or DEFAULT_DATASET
 
 
 class Evaluator:
@@ -48,9 +56,9 @@ class Evaluator:
         default = default_metrics(registry)
         names = protocol.metrics or default + tuple(m for m in protocol.also if m not in default)
         options = {k: v for k, v in protocol.dataset_options.items() if k != "limit"}  # the reference is never cut
-        self.dataset = construct(choose(registry, "dataset", protocol.dataset, options))
+        self.dataset = construct(choose(registry, "dataset", protocol.dataset_name, options))
         self.protocol = protocol
-        self.extractor: FeatureExtractor = make_extractor(protocol.features or protocol.dataset, device)
+        self.extractor: FeatureExtractor = make_extractor(protocol.features or protocol.dataset_name, device)
         self.metrics: list[Metric] = choose_metrics(registry, names, protocol.metric_options, self.extractor,
                                                     named=set(protocol.metrics or protocol.also))
         self._reference: FeatureSet | None = None
@@ -85,7 +93,7 @@ class Evaluator:
         p = self.protocol
         return {
             "n_reference": len(self.reference),
-            "ref": f"{p.dataset} {p.ref}",
+            "ref": f"{p.dataset_name} {p.ref}",
             "features": {"name": self.extractor.name, "sha256": self.extractor.digest, "about": self.extractor.description},
             "directions": {name: "higher" if up else "lower" for name, up in self.directions().items()},
         }

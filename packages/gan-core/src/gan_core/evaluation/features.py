@@ -2,8 +2,11 @@
 
 from __future__ import annotations
 
+import hashlib
+import json
 import os
 from pathlib import Path
+from typing import Any
 
 import torch
 
@@ -37,6 +40,28 @@ def eval_cache_dir() -> Path:
     return base / "gan" / "eval"
 
 
+def options_text(options: Any) -> str:
+    """A dataset's options as canonical JSON (sorted keys): the same options always give the same text."""
+    from ..options import options_to_dict
+
+    return json.dumps(options_to_dict(options), sort_keys=True, default=str)
+
+
+def options_digest(options: Any) -> str:
+    """A short stable hash of a dataset's options, so datasets of one name but different data never share a cache entry.
+
+    ``--dataset folder`` is one name for every folder: without this, each run
+    would be scored against whichever folder was cached first.
+    """
+    return hashlib.sha256(options_text(options).encode()).hexdigest()[:12]
+
+
+def reference_cache_path(extractor: FeatureExtractor, dataset: Any, split: str, n: int) -> Path:
+    """Where the reference features of ``dataset`` (with its options) are cached for one protocol and network."""
+    key = f"{dataset.name}-{options_digest(dataset.options)}-{split}-{n}-{extractor.name}-{extractor.digest[:16]}"
+    return eval_cache_dir() / f"{key}.safetensors"
+
+
 def reference_features(
     extractor: FeatureExtractor,
     dataset,  # gan_core.Dataset
@@ -46,12 +71,12 @@ def reference_features(
     *,
     with_images: bool = False,
 ) -> FeatureSet:
-    """Features of ``n`` real images of ``split``, cached by dataset, split, n and network hash.
+    """Features of ``n`` real images of ``split``, cached by dataset and its options, split, n and network hash.
 
     When ``n`` is smaller than the split, a fixed seeded subset is used, so
     every evaluation with the same protocol compares against the same images.
     """
-    path = eval_cache_dir() / f"{dataset.name}-{split}-{n}-{extractor.name}-{extractor.digest[:16]}.safetensors"
+    path = reference_cache_path(extractor, dataset, split, n)
     if path.is_file() and not with_images:
         tensors, _ = load_tensors(path)
         return FeatureSet(tensors["features"], tensors.get("probs"))
@@ -69,5 +94,7 @@ def reference_features(
     tensors = {"features": reference.features}
     if reference.probs is not None:
         tensors["probs"] = reference.probs
-    save_tensors(path, tensors, {"dataset": dataset.name, "split": split, "n": str(n), "network": extractor.digest})
+    metadata = {"dataset": dataset.name, "options": options_text(dataset.options), "split": split, "n": str(n),
+                "network": extractor.digest}
+    save_tensors(path, tensors, metadata)
     return reference

@@ -14,7 +14,9 @@ import torch
 from rich.console import Console
 from rich.progress import Progress
 
-from ..runs import atomic_write_json
+from ..errors import GanError
+from ..runs import read_run
+from ..safefiles import atomic_write_json
 from .evaluate import Evaluator, Protocol
 
 
@@ -34,15 +36,13 @@ def evaluate_run(
     ``RUN/eval.json`` holds the latest evaluation and ``RUN/evals/SAMPLER.json``
     the latest per sampler, so samplers can be compared afterwards.
     """
-    from ..errors import GanError
     from ..sampling import draw, load_run, prepare_sampler
 
     console = console or Console(stderr=True)
     started = time.perf_counter()
+    check_own_dataset(run, protocol, read_run(run))  # before any weights load
     loaded = load_run(run, device)
     data_info = loaded.info["components"]["dataset"]
-    if protocol.dataset not in ("mnist", data_info["name"]):  # "mnist" is Protocol's default, not a choice
-        raise GanError("a run is evaluated against its own dataset; drop --dataset")
     protocol.dataset, protocol.dataset_options = data_info["name"], data_info["options"]
     protocol.data_dir = protocol.data_dir or loaded.info["train"].get("data_dir")
     evaluator = Evaluator(protocol, device)
@@ -64,3 +64,14 @@ def evaluate_run(
     atomic_write_json(run / "eval.json", report)
     atomic_write_json(run / "evals" / f"{chosen.name}.json", report)
     return report
+
+
+def check_own_dataset(run: Path, protocol: Protocol, info: dict[str, Any]) -> None:
+    """Refuse a dataset other than the run's own: its metrics would compare the run with images it never learned.
+
+    ``protocol.dataset`` None means none was chosen; naming the run's own is accepted.
+    """
+    own = info["components"]["dataset"]["name"]
+    if protocol.dataset is not None and protocol.dataset != own:
+        raise GanError(f"{run} was trained on '{own}', not '{protocol.dataset}', and a run is evaluated against "
+                       "its own dataset; drop --dataset")

@@ -25,7 +25,7 @@ from rich.markup import escape
 from rich.table import Table
 
 from ..errors import GanError
-from .runindex import DEFAULT_DIRECTIONS, RunRecord, Scalar, find_runs, with_sampler_evals
+from .runindex import DEFAULT_DIRECTIONS, RunRecord, Scalar, checkpoint_step, find_runs, with_sampler_evals
 
 SEED = "seed"
 
@@ -286,12 +286,18 @@ def csv_text(rows: list[Row], columns: list[str], metrics: list[str]) -> str:
 
 
 def evaluation_note(records: list[RunRecord]) -> str | None:
-    """A warning when the final metrics were not all measured the same way (sampler, n, or not at all)."""
+    """A warning when the final metrics were not all measured the same way (sampler, n, or not at all),
+    or when some evaluations were left out because they scored an older checkpoint."""
+    notes = [note for note in (_unlike_note(records), stale_note(records)) if note]
+    return "; ".join(notes) if notes else None
+
+
+def _unlike_note(records: list[RunRecord]) -> str | None:
     kinds: dict[str, int] = {}
     for record in records:
         where = record.final_from
         if not where:
-            label = "never evaluated"
+            label = "evaluated only at an older checkpoint" if record.stale else "never evaluated"
         elif where["source"] != "metrics.jsonl":
             label = f"gan eval with sampler {where.get('sampler')}, n={where.get('n')}"
         else:
@@ -301,6 +307,17 @@ def evaluation_note(records: list[RunRecord]) -> str | None:
         return None
     parts = [f"{label} ({count} run{'s' if count > 1 else ''})" for label, count in kinds.items()]
     return "the final metrics were not measured alike: " + "; ".join(parts)
+
+
+def stale_note(records: list[RunRecord]) -> str | None:
+    """Runs resumed after ``gan eval``: their eval.json scored an older checkpoint, so it was left out."""
+    stale = [r for r in records if r.stale]
+    if not stale:
+        return None
+    described = [f"{r.path} ({', '.join(f'{file} of step {step}' for file, step in r.stale.items())}; "
+                 f"checkpoint now at step {checkpoint_step(r.info)})" for r in stale]
+    return (f"{len(stale)} run{'s were' if len(stale) > 1 else ' was'} trained on after gan eval, so the evaluation "
+            "of the older checkpoint is left out (run 'gan eval RUN' again): " + ", ".join(described))
 
 
 def status_note(records: list[RunRecord]) -> str | None:

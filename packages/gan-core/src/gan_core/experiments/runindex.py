@@ -79,6 +79,8 @@ class RunRecord:
     directions: dict[str, str]
     #: set on the copies made by ``with_sampler_evals``: the post-hoc sampler whose evaluation ``final`` holds
     posthoc: str | None = None
+    #: evaluation files left out because they scored an older checkpoint (a resumed run): file -> the step they scored
+    stale: dict[str, int] = field(default_factory=dict)
 
     @property
     def name(self) -> str:
@@ -140,7 +142,7 @@ def read_record(path: Path) -> RunRecord:
     if not isinstance(info, dict) or not isinstance(info.get("components"), dict) or "train" not in info:
         raise GanError(f"{path / RUN_FILE} is not a gan run description (no components or train settings)")
     curves = read_curves(path / METRICS_FILE)
-    evals, directions, reports = _read_evals(path)
+    evals, directions, reports, stale = _read_evals(path, checkpoint_step(info))
     own = (info["components"].get("sampler") or {}).get("name", "none")
     # The run's own sampler first: a later 'gan eval --sampler X' of one seed must not mix X into its row.
     chosen = reports.get(own) or reports.get(EVAL_FILE)
@@ -159,7 +161,24 @@ def read_record(path: Path) -> RunRecord:
         if metric in DEFAULT_DIRECTIONS:
             directions.setdefault(metric, DEFAULT_DIRECTIONS[metric])
     return RunRecord(path=path, info=info, settings=flatten_settings(info), final=final, final_from=final_from,
-                     evals=evals, curves=curves, directions=directions)
+                     evals=evals, curves=curves, directions=directions, stale=stale)
+
+
+def checkpoint_step(info: dict[str, Any]) -> int | None:
+    """The step of the run's current checkpoint, per run.json; None when it records none."""
+    checkpoint = info.get("checkpoint")
+    step = checkpoint.get("step") if isinstance(checkpoint, dict) else None
+    return step if isinstance(step, int) and not isinstance(step, bool) else None
+
+
+def _is_stale(report: dict[str, Any], step: int | None) -> bool:
+    """Whether ``report`` scored another checkpoint than the run's current one (it was resumed since).
+
+    A report that records no step (written by hand or by an old gan) cannot be
+    told apart and is kept.
+    """
+    scored = report.get("step")
+    return step is not None and scored is not None and scored != step
 
 
 def with_sampler_evals(records: list[RunRecord]) -> list[RunRecord]:
@@ -190,17 +209,24 @@ def _read_json(path: Path) -> Any:
         raise GanError(f"{path} is corrupt ({exc}); fix or remove it") from exc
 
 
-def _read_evals(path: Path) -> tuple[dict[str, dict[str, float]], dict[str, str], dict[str, dict[str, Any]]]:
-    """Metrics per sampler, declared directions, and the reports by sampler (eval.json also under its own name)."""
+def _read_evals(path: Path, step: int | None) -> tuple[dict[str, dict[str, float]], dict[str, str],
+                                                       dict[str, dict[str, Any]], dict[str, int]]:
+    """Metrics per sampler, declared directions, the reports by sampler (eval.json also under its own name),
+    and the files left out because they scored another step than ``step``, the run's checkpoint."""
     reports: dict[str, dict[str, Any]] = {}
+    stale: dict[str, int] = {}
     folder = path / EVALS_DIR
     if folder.is_dir():
         for file in sorted(folder.glob("*.json")):
             report = _read_json(file)
-            if isinstance(report, dict):
+            if isinstance(report, dict) and _is_stale(report, step):
+                stale[f"{EVALS_DIR}/{file.name}"] = report["step"]
+            elif isinstance(report, dict):
                 reports[str(report.get("sampler") or file.stem)] = report
     latest = _read_json(path / EVAL_FILE) if (path / EVAL_FILE).is_file() else None
-    if isinstance(latest, dict):
+    if isinstance(latest, dict) and _is_stale(latest, step):
+        stale[EVAL_FILE] = latest["step"]
+    elif isinstance(latest, dict):
         if latest.get("sampler"):  # the newest evaluation of its sampler: it wins over an older evals/ file
             reports[str(latest["sampler"])] = latest
         reports[EVAL_FILE] = latest
@@ -212,7 +238,7 @@ def _read_evals(path: Path) -> tuple[dict[str, dict[str, float]], dict[str, str]
         for metric, way in (report.get("directions") or {}).items():
             if way in ("higher", "lower"):
                 directions[metric] = way
-    return evals, directions, reports
+    return evals, directions, reports, stale
 
 
 def _numbers(values: Any) -> dict[str, float]:
