@@ -35,7 +35,7 @@ def sweep(
     early_stop: Annotated[Optional[str], typer.Option(help="Stop weak trials early with ASHA on this metric (needs --eval-every).")] = None,
     trial_cpus: Annotated[Optional[float], typer.Option(help="CPUs per trial (trials run in parallel as CPUs allow). [default: 1]")] = None,
     trial_gpus: Annotated[Optional[float], typer.Option(help="GPUs per trial (fractions share a GPU); above 0 trains on CUDA. [default: 0]")] = None,
-    address: Annotated[Optional[str], typer.Option(help="An existing Ray cluster (else RAY_ADDRESS, else an embedded local Ray).")] = None,
+    address: Annotated[Optional[str], typer.Option(help="An existing Ray cluster, which you secure (else RAY_ADDRESS, else an embedded Ray on loopback only, with a token).")] = None,
     out: Annotated[Optional[Path], typer.Option(help="Sweep folder. [default: sweeps/PRIOR-LOSS]")] = None,
     no_report: Annotated[bool, typer.Option("--no-report", help="Skip writing the HTML report at the end.")] = False,
 ) -> None:

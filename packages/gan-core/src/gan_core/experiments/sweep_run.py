@@ -12,18 +12,22 @@ its last checkpoint) or absent (started).
 
 from __future__ import annotations
 
+import ipaddress
 import json
 import math
 import os
+import secrets
+import shutil
+import tempfile
 from collections.abc import Iterator
-from contextlib import contextmanager
+from contextlib import AbstractContextManager, ExitStack, contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
 from ..errors import GanError
 from ..runs import RUN_FILE, atomic_write_json
-from .sweep_spec import SweepSpec, Trial, expand, trial_settings, validate
+from .sweep_spec import SweepSpec, Trial, expand, keep_ids, trial_settings, validate
 
 SWEEP_FILE = "sweep.json"
 #: the key of a trial's last report (after its final evaluation); Tune's own results use "done"
@@ -69,7 +73,10 @@ class SweepPlan:
 
 def plan(spec: SweepSpec, out: Path, settings: dict[str, Any]) -> SweepPlan:
     """Expand and validate ``spec`` and check it against what ``out`` already holds; nothing is written."""
+    saved = read_record(out)
     trials = expand(spec)
+    if saved is not None:
+        trials = keep_ids(trials, saved_trials(saved))  # a grown sweep's trials keep their folders
     validate(spec, trials)
     known = {"metric", "early_stop", "trial_cpus", "trial_gpus", "final_n", "address", "name"}
     unknown = sorted(set(settings) - known)
@@ -81,20 +88,47 @@ def plan(spec: SweepSpec, out: Path, settings: dict[str, Any]) -> SweepPlan:
         check_early_stop(sweep)
     if sweep.trial_cpus <= 0 or sweep.trial_gpus < 0:
         raise GanError("--trial-cpus must be above 0 and --trial-gpus 0 or more")
-    record = out / SWEEP_FILE
-    if record.is_file():
-        try:
-            saved = json.loads(record.read_text())
-        except ValueError:
-            saved = {}
-        known = set(saved.get("trials") or {}) if isinstance(saved, dict) else set()
-        if not isinstance(saved, dict) or not extends(spec.as_dict(), saved.get("spec")) \
-                or not known <= {t.id for t in trials}:  # a grown sweep keeps every trial it ran, by name
-            raise GanError(f"{out} holds another sweep (its {SWEEP_FILE} differs); choose another --out or run that sweep's own command")
+    if saved is not None:
+        check_same_sweep(sweep, saved, out)
         sweep.stopped_early = list(saved.get("stopped_early", []))
     elif out.exists() and any(out.iterdir()):
         raise GanError(f"{out} exists and is not a sweep folder; choose another --out")
     return sweep
+
+
+def read_record(out: Path) -> dict[str, Any] | None:
+    """What ``out``'s sweep.json says: None without one, ``{}`` when unreadable (so it matches no sweep)."""
+    record = out / SWEEP_FILE
+    if not record.is_file():
+        return None
+    try:
+        saved = json.loads(record.read_text())
+    except ValueError:
+        return {}
+    return saved if isinstance(saved, dict) else {}
+
+
+def saved_trials(saved: dict[str, Any]) -> dict[str, dict[str, Any]]:
+    """The trials a sweep record names: id -> assignments."""
+    trials = saved.get("trials")
+    return {k: v for k, v in trials.items() if isinstance(v, dict)} if isinstance(trials, dict) else {}
+
+
+def check_same_sweep(sweep: SweepPlan, saved: dict[str, Any], out: Path) -> None:
+    """Refuse to continue the sweep recorded in ``out`` with settings that would mix incomparable trials.
+
+    Its trials must all still be there, by id; and the final evaluation size
+    must not change: the table ranks trials by that evaluation, and a
+    finished trial is not evaluated again.
+    """
+    if not extends(sweep.spec.as_dict(), saved.get("spec")) \
+            or not set(saved_trials(saved)) <= {t.id for t in sweep.trials}:  # a grown sweep keeps every trial it ran
+        raise GanError(f"{out} holds another sweep (its {SWEEP_FILE} differs); choose another --out or run that sweep's own command")
+    ran_with = saved.get("final_n")
+    if ran_with is not None and ran_with != sweep.final_n:
+        raise GanError(f"the sweep in {out} was run with --final-n {ran_with}, not {sweep.final_n}, and its "
+                       f"finished trials are not evaluated again; pass --final-n {ran_with} (final_n in a sweep "
+                       "file) to continue it, or choose another --out")
 
 
 def extends(spec: dict[str, Any], saved: Any) -> bool:
@@ -154,6 +188,7 @@ def save_plan(sweep: SweepPlan) -> None:
     atomic_write_json(sweep.out / SWEEP_FILE, {
         "spec": sweep.spec.as_dict(), "metric": sweep.metric, "early_stop": sweep.early_stop,
         "trials": {t.id: t.assignments for t in sweep.trials}, "stopped_early": sweep.stopped_early,
+        "final_n": sweep.final_n,
     })
 
 
@@ -177,21 +212,17 @@ def run_trial(tune_config: dict[str, Any]) -> None:
     settings = dict(config["settings"])
 
     class Report(Callback):
-        """Sends each --eval-every evaluation to Tune, so curves and ASHA see it.
+        """Sends each --eval-every evaluation to Tune once its epoch's checkpoint is on disk.
 
-        Sent once the epoch's checkpoint is on disk: ASHA may stop the trial
-        at any report, and a stopped trial should leave a run to look at.
+        ASHA may stop the trial at any report, and a stopped trial should
+        leave a run to look at: so it reports from ``on_checkpoint``, with
+        the evaluation the run holds for that step (``run.last_eval``).
         """
 
-        pending: dict[str, float] | None = None
-
-        def on_eval(self, epoch: int, values: dict[str, float]) -> None:
-            self.pending = {**values, "epoch": epoch}
-
         def on_checkpoint(self, step: int, path: Path) -> None:
-            if self.pending is not None:
-                values, self.pending = self.pending, None
-                tune.report(values)
+            last = self.run.last_eval
+            if last is not None and last["step"] == step:
+                tune.report({**last["values"], "epoch": last["epoch"]})
 
     info = json.loads((path / RUN_FILE).read_text()) if (path / RUN_FILE).is_file() else None
     if info is None:
@@ -273,28 +304,196 @@ def _run_locked(sweep: SweepPlan, console: Any, ray: Any, tune: Any, LiveTable: 
         return states, set()
     os.environ.setdefault("RAY_AIR_NEW_OUTPUT", "0")  # the legacy reporter honours verbose=0; our table is the display
     os.environ.setdefault("RAY_DEDUP_LOGS", "0")
-    started_here = not ray.is_initialized()
-    if started_here:
-        env = {k: os.environ[k] for k in PASSED_ENV if k in os.environ}
-        ray.init(address=sweep.address, include_dashboard=False, log_to_driver=False, logging_level="ERROR",
-                 configure_logging=True, runtime_env={"env_vars": env})
     live = LiveTable(sweep, console, FINAL)
-    try:
+    with ExitStack() as stack:
+        if not ray.is_initialized():
+            stack.enter_context(sweep_ray(ray, sweep))
         tuner = tune.Tuner(
             tune.with_resources(run_trial, {"cpu": sweep.trial_cpus, "gpu": sweep.trial_gpus}),
             param_space={"trial": tune.grid_search([trial_config(sweep, t) for t in pending])},
             tune_config=_tune_config(sweep, tune),
             run_config=tune.RunConfig(storage_path=str(sweep.out / ".tune"), name="tune", verbose=0,
-                                      callbacks=[live], log_to_file=True),
+                                      callbacks=[live, stop_recorder(sweep, live, tune)], log_to_file=True),
         )
         with live:
             tuner.fit()
-    finally:
-        if started_here:
-            ray.shutdown()
-    sweep.stopped_early = sorted(set(sweep.stopped_early) | live.stopped_early)
-    save_plan(sweep)
+    record_stopped(sweep, live.stopped_early)
     return {t.id: sweep.state_of(t) for t in sweep.trials}, live.errors
+
+
+def stop_recorder(sweep: SweepPlan, live: Any, tune: Any) -> Any:
+    """A Tune callback, placed after ``live``, that writes sweep.json the moment ASHA stops a trial.
+
+    A stopped trial looks like an interrupted one on disk; only the record
+    tells them apart. Written as it happens, a crash or kill later in the
+    sweep does not make the next run resume trials ASHA had stopped.
+    """
+
+    class RecordStopped(tune.Callback):
+        def on_trial_complete(self, iteration: int, trials: list, trial: Any, **info: Any) -> None:
+            record_stopped(sweep, live.stopped_early)
+
+    return RecordStopped()
+
+
+def record_stopped(sweep: SweepPlan, stopped: set[str]) -> None:
+    """Add the trials in ``stopped`` to the sweep's record (written atomically) unless it has them already."""
+    if not stopped <= set(sweep.stopped_early):
+        sweep.stopped_early = sorted(set(sweep.stopped_early) | stopped)
+        save_plan(sweep)
+
+
+# --------------------------------------------------------------------------- the Ray the sweep runs on
+
+#: the one address an embedded Ray listens on: reachable from this machine only
+LOOPBACK = "127.0.0.1"
+
+
+def cluster_address(sweep: SweepPlan) -> str | None:
+    """The Ray cluster to join (--address, else RAY_ADDRESS), or None to start an embedded one."""
+    address = sweep.address or os.environ.get("RAY_ADDRESS") or None
+    return None if address == "local" else address
+
+
+def sweep_ray(ray: Any, sweep: SweepPlan) -> AbstractContextManager[None]:
+    """Ray for the length of the sweep: the cluster named by --address or RAY_ADDRESS, else an embedded one."""
+    env = {k: os.environ[k] for k in PASSED_ENV if k in os.environ}
+    options = {"include_dashboard": False, "log_to_driver": False, "logging_level": "ERROR",
+               "configure_logging": True, "runtime_env": {"env_vars": env}}
+    address = cluster_address(sweep)
+    return joined_ray(ray, address, options) if address else embedded_ray(ray, options)
+
+
+@contextmanager
+def joined_ray(ray: Any, address: str, options: dict[str, Any]) -> Iterator[None]:
+    """A cluster of the user's own: theirs to secure (docs/experiments.md says how)."""
+    ray.init(address=address, **options)
+    try:
+        yield
+    finally:
+        ray.shutdown()
+
+
+@contextmanager
+def embedded_ray(ray: Any, options: dict[str, Any]) -> Iterator[None]:
+    """A Ray of this user's alone, started for the sweep and stopped after it.
+
+    Any Ray process runs code for whoever reaches it, so this one listens on
+    loopback only, requires a token (unless RAY_AUTH_MODE says otherwise)
+    and keeps the token, its logs and its sockets in a folder only this user
+    can enter, removed at the end.
+    """
+    with private_folder() as folder, ray_auth_environment(token_settings(folder)):
+        try:
+            with loopback_node():
+                ray.init(address="local", _node_ip_address=LOOPBACK, _temp_dir=str(folder / "ray"), **options)
+            check_loopback(ray.util.get_node_ip_address())
+            yield
+        finally:
+            ray.shutdown()
+
+
+@contextmanager
+def private_folder() -> Iterator[Path]:
+    """A new folder only this user can enter (mode 0700), removed afterwards.
+
+    Ray makes its session folders world-writable; inside this one no other
+    local user reaches them. Made under /tmp where there is one (like Ray's
+    own /tmp/ray): Ray's Unix sockets live in it, and a socket's path must
+    stay under about 100 bytes, which a long $TMPDIR (macOS) would break.
+    """
+    root = "/tmp" if os.path.isdir("/tmp") else None
+    folder = Path(tempfile.mkdtemp(prefix="gan-ray-", dir=root))
+    try:
+        yield folder
+    finally:
+        shutil.rmtree(folder, ignore_errors=True)
+
+
+def token_settings(folder: Path) -> dict[str, str]:
+    """The RAY_AUTH_* settings of an embedded Ray: token authentication, with a fresh token kept in ``folder``.
+
+    Left to itself, ray.init writes its token to ~/.ray/auth_token, readable
+    by every local user under the usual umask; this token file is the user's
+    alone (0600) and lives only as long as the sweep. A RAY_AUTH_MODE,
+    RAY_AUTH_TOKEN or RAY_AUTH_TOKEN_PATH the user set is theirs to keep.
+    """
+    if os.environ.get("RAY_AUTH_MODE", "token").lower() != "token":
+        return {}
+    settings = {"RAY_AUTH_MODE": "token"}
+    if not os.environ.get("RAY_AUTH_TOKEN") and not os.environ.get("RAY_AUTH_TOKEN_PATH"):
+        path = folder / "auth_token"
+        fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+        with os.fdopen(fd, "w") as handle:
+            handle.write(secrets.token_hex(32))
+        settings["RAY_AUTH_TOKEN_PATH"] = str(path)
+    return settings
+
+
+@contextmanager
+def ray_auth_environment(settings: dict[str, str]) -> Iterator[None]:
+    """``settings`` in the environment (which Ray's processes inherit) while the sweep runs, then as before."""
+    saved = {key: os.environ.get(key) for key in settings}
+    os.environ.update(settings)
+    reload_ray_auth()
+    try:
+        yield
+    finally:
+        for key, value in saved.items():
+            if value is None:
+                os.environ.pop(key, None)
+            else:
+                os.environ[key] = value
+        reload_ray_auth()
+
+
+def reload_ray_auth() -> None:
+    """Make this process's Ray read RAY_AUTH_* again.
+
+    Ray reads the mode into its config and caches the token on first use;
+    a second sweep in the same process (tests, notebooks) would otherwise
+    connect with the first one's token. Ray itself refreshes its config this
+    way when it turns token authentication on.
+    """
+    from ray import _raylet
+
+    config = getattr(_raylet, "Config", None)
+    if config is not None and hasattr(config, "initialize"):
+        config.initialize("")
+    loader = getattr(_raylet, "AuthenticationTokenLoader", None)
+    if loader is not None and hasattr(loader.instance(), "reset_cache"):
+        loader.instance().reset_cache()
+
+
+@contextmanager
+def loopback_node() -> Iterator[None]:
+    """While ray.init starts an embedded Ray: keep its node address, and so every listener, on loopback.
+
+    Ray binds its servers to every interface unless the node's address is
+    loopback, and ray.init swaps a loopback ``_node_ip_address`` for the
+    machine's outward address, except where it holds multi-node clusters to
+    be off (macOS, Windows). Saying so for the length of ray.init keeps the
+    loopback address; ``check_loopback`` verifies the outcome.
+    """
+    from ray._private import ray_constants
+
+    saved = getattr(ray_constants, "ENABLE_RAY_CLUSTER", True)
+    ray_constants.ENABLE_RAY_CLUSTER = False
+    try:
+        yield
+    finally:
+        ray_constants.ENABLE_RAY_CLUSTER = saved
+
+
+def check_loopback(address: str) -> None:
+    """Refuse to go on with an embedded Ray whose node address is not loopback: it would listen on the network."""
+    try:
+        loopback = ipaddress.ip_address(address).is_loopback
+    except ValueError:
+        loopback = address == "localhost"
+    if not loopback:
+        raise GanError(f"the embedded Ray started on {address} rather than loopback, so the network could reach it; "
+                       "start a Ray cluster you have secured and pass its --address (see docs/experiments.md)")
 
 
 def _tune_config(sweep: SweepPlan, tune: Any) -> Any:

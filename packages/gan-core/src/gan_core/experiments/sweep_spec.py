@@ -24,7 +24,7 @@ import math
 import random
 import re
 import tomllib
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
@@ -255,6 +255,34 @@ def expand(spec: SweepSpec) -> list[Trial]:
             raise GanError(f"the sweep has two trials with the same settings ({Trial(a).readable}); remove the repeated values")
     names = [Trial(a).readable for a in plain]
     return [Trial(a, exact=names.count(Trial(a).readable) > 1, eval_samplers=samplers) for a, samplers in assignments]
+
+
+def keep_ids(trials: list[Trial], saved: dict[str, dict[str, Any]]) -> list[Trial]:
+    """``trials`` with the ids they already run under in a sweep folder (``saved``: id -> assignments).
+
+    An id names a trial's folder, so it must not change when the sweep grows:
+    an [[include]] row that prints like an existing trial would otherwise
+    give both a digest, renaming the existing one. Existing trials keep their
+    id; a new trial whose name is taken gets the digest instead.
+    """
+    recorded = [_as_recorded(t, saved) for t in trials]
+    taken = {t.id for t in recorded if t is not None}
+    settled = []
+    for trial, known in zip(trials, recorded):
+        if known is None:  # new: its readable name, unless an existing (or earlier new) trial holds it
+            known = replace(trial, exact=trial.exact or replace(trial, exact=False).id in taken)
+            taken.add(known.id)
+        settled.append(known)
+    return settled
+
+
+def _as_recorded(trial: Trial, saved: dict[str, dict[str, Any]]) -> Trial | None:
+    """``trial`` named as ``saved`` records it (readable, or with its digest); None if it is not there."""
+    for exact in (False, True):
+        named = replace(trial, exact=exact)
+        if saved.get(named.id) == trial.assignments:
+            return named
+    return None
 
 
 #: settings that name a component: changing one drops the base's options for that kind
