@@ -15,7 +15,8 @@ import pytest
 
 import gan_core.safefiles
 import gan_core.scaffold
-from gan_core.scaffold import KINDS, write_skeleton
+from gan_core.kinds import names as kind_names
+from gan_core.scaffold import TEMPLATES, write_skeleton
 from gan_core.testing import run_cli
 
 #: ``gan`` in a subprocess (``python -m gan_core.cli`` does not run the app)
@@ -39,7 +40,7 @@ def listed(output):
     return output.split("plugins that failed to load")[0]
 
 
-@pytest.mark.parametrize("kind", sorted(KINDS))
+@pytest.mark.parametrize("kind", sorted(kind_names()))
 def test_skeleton_passes_its_own_tests_uninstalled(tmp_path, kind):
     name = f"zz-{kind}"  # a hyphen, so the module name (gan_zz_...) differs from the entry-point name
     pkg = write_skeleton(name, kind, tmp_path / f"gan-{name}")
@@ -111,3 +112,7 @@ def test_a_failed_write_leaves_nothing(tmp_path, monkeypatch):
     with pytest.raises(OSError, match="disk full"):
         write_skeleton("zz", "prior", tmp_path / "gan-zz")
     assert list(tmp_path.iterdir()) == []
+
+
+def test_every_kind_of_the_table_has_a_skeleton():
+    assert set(TEMPLATES) == set(kind_names())

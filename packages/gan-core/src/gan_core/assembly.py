@@ -48,13 +48,12 @@ def choose(registry: Registry, kind: str, name: str, raw_options: dict[str, Any]
 
 def choose_all(config: Any, *, saved: bool = False) -> dict[str, Chosen]:
     """Every component a TrainConfig names, by kind, its options checked: a typo is refused before torch loads."""
-    from .config import KINDS
+    from .config import component_names
     from .registry import get_registry
 
     registry = get_registry()
-    names = {"dataset": config.dataset, "prior": config.prior, "architecture": config.arch, "loss": config.loss,
-             "sampler": config.sampler}
-    return {kind: choose(registry, kind, names[kind], config.options.get(kind), saved=saved) for kind in KINDS}
+    return {kind: choose(registry, kind, name, config.options.get(kind), saved=saved)
+            for kind, name in component_names(config).items()}
 
 
 @dataclass

@@ -23,6 +23,7 @@ from typing import TYPE_CHECKING, Any
 from .assembly import Chosen, Parts, choose, construct
 from .components import Discriminator, NetworkSpec, Networks, Prior, normalises_over_batch
 from .errors import ComponentError
+from .kinds import weight_kinds
 
 if TYPE_CHECKING:
     import torch
@@ -30,8 +31,8 @@ if TYPE_CHECKING:
     from .components import TrainedModel
     from .config import TrainConfig
 
-#: the kinds whose parts hold weights, in the order they are built (a run's dataset and sampler hold none)
-MODEL_KINDS = ("prior", "architecture", "loss")
+#: the kinds whose parts hold weights (a run's dataset and sampler hold none)
+MODEL_KINDS = weight_kinds()
 
 
 @dataclass(frozen=True)
@@ -50,21 +51,19 @@ class RunSpec:
     @classmethod
     def from_config(cls, config: TrainConfig, *, saved: bool = False, kinds: Iterable[str] | None = None) -> RunSpec:
         from .assembly import choose_all
-        from .config import KINDS
 
         chosen = choose_all(config, saved=saved)
-        wanted = tuple(kinds) if kinds is not None else KINDS
+        wanted = tuple(kinds) if kinds is not None else tuple(chosen)
         return cls({kind: chosen[kind] for kind in wanted}, config.latent_dim)
 
     @classmethod
     def from_run(cls, info: Mapping[str, Any], kinds: Iterable[str] = MODEL_KINDS) -> RunSpec:
         """The parts a saved run needs to be rebuilt (by default those with weights: its dataset's plugin may be gone)."""
-        from .config import config_from_run
+        from .config import component_names, config_from_run
         from .registry import get_registry
 
         config = config_from_run(dict(info))
-        names = {"prior": config.prior, "architecture": config.arch, "loss": config.loss, "dataset": config.dataset,
-                 "sampler": config.sampler}
+        names = component_names(config)
         registry = get_registry()
         return cls({kind: choose(registry, kind, names[kind], config.options.get(kind), saved=True) for kind in kinds},
                    config.latent_dim)

@@ -23,6 +23,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, ClassVar, Literal, NamedTuple
 
+from .kinds import KINDS
 from .options import NoOptions
 
 if TYPE_CHECKING:
@@ -550,14 +551,8 @@ class Combination:
         return [self.dataset, self.prior, self.architecture, self.loss]
 
 
-COMPONENT_BASES: dict[str, type[Component]] = {
-    "prior": Prior,
-    "loss": Loss,
-    "architecture": Architecture,
-    "sampler": Sampler,
-    "metric": Metric,
-    "dataset": Dataset,
-}
+#: each kind's contract class, named in the kinds table (gan_core.kinds)
+COMPONENT_BASES: dict[str, type[Component]] = {k.name: globals()[k.contract] for k in KINDS}
 
 
 @functools.lru_cache(maxsize=None)

@@ -15,14 +15,17 @@ from pathlib import Path
 from typing import Any, Literal
 
 from .errors import GanError
-from .options import OPTION_PREFIXES, coerce
+from .kinds import option_prefixes, run_kinds
+from .options import coerce
 
-#: the component kinds a run is made of, in the order they are chosen
-KINDS = ("dataset", "prior", "architecture", "loss", "sampler")
+#: the component kinds a run is made of, in the order they are chosen (from :data:`gan_core.kinds.KINDS`)
+KINDS = tuple(k.name for k in run_kinds())
 
 
 @dataclass
 class TrainConfig:
+    # one field per kind a run is made of, named by its setting, defaulting to the kinds table's default
+    # (a test holds these to gan_core.kinds; the names stay fields: TrainConfig(prior=...) is public API)
     prior: str = "normal"
     loss: str = "vanilla"
     arch: str = "mlp"
@@ -86,11 +89,11 @@ def read_config_file(path: Path) -> dict[str, Any]:
                 raise GanError(f"{path}: 'options' must be a table of [options.KIND] tables")
             values["options"] = {}
             for prefix, table in value.items():
-                kind = OPTION_PREFIXES.get(prefix)
+                kind = option_prefixes().get(prefix)
                 if kind is None or not isinstance(table, dict):
                     raise GanError(
                         f"{path}: [options.{prefix}] names no component kind; "
-                        f"use one of {', '.join(sorted(set(OPTION_PREFIXES)))}"
+                        f"use one of {', '.join(sorted(option_prefixes()))}"
                     )
                 values["options"][kind] = dict(table)
             continue
@@ -123,17 +126,18 @@ def merge_config(file_values: Mapping[str, Any], cli_values: Mapping[str, Any], 
     return config
 
 
+def component_names(config: TrainConfig) -> dict[str, str]:
+    """The component a config picks for each kind of a run, by kind name (``architecture``, not ``arch``)."""
+    return {k.name: getattr(config, k.setting) for k in run_kinds()}  # type: ignore[arg-type]
+
+
 def config_from_run(info: dict[str, Any]) -> TrainConfig:
     """The settings a run was trained with, as saved in its run.json."""
     train = dict(info["train"])
     comps = info["components"]
     config = TrainConfig(
-        prior=comps["prior"]["name"],
-        loss=comps["loss"]["name"],
-        arch=comps["architecture"]["name"],
-        dataset=comps["dataset"]["name"],
-        sampler=comps.get("sampler", {}).get("name", "none"),
-        options={kind: dict(comps[kind]["options"]) for kind in KINDS if kind in comps},
+        **{k.setting: comps.get(k.name, {}).get("name", k.default) for k in run_kinds()},  # type: ignore[misc]
+        options={k.name: dict(comps[k.name]["options"]) for k in run_kinds() if k.name in comps},
     )
     if train.get("metric_options"):
         config.options["metric"] = dict(train["metric_options"])

@@ -41,11 +41,12 @@ from .components import Combination, Component, DataRequest, FeatureSet, ImageDa
 from .contracts import check_component_class
 from .engine import Schedule, Trainer, TrainState
 from .errors import GanError
+from .kinds import kind, weight_kinds
 from .registry import ComponentEntry, Registry
 
 #: the partners a check combines a component with, unless it varies that kind
-DEFAULTS = {"prior": "normal", "loss": "vanilla", "architecture": "mlp"}
-TRAINABLE = ("prior", "loss", "architecture")
+DEFAULTS = {name: kind(name).default for name in weight_kinds()}
+TRAINABLE = weight_kinds()
 IMAGE_SHAPE = (1, 28, 28)
 
 

@@ -11,20 +11,14 @@ from __future__ import annotations
 import re
 
 from .components import COMPONENT_BASES, Component
+from .kinds import KINDS
 from .options import check_options_class
 
 #: a component name: lower case, digits, '-', '.', '_', starting with a letter or digit
 NAME = re.compile(r"^[a-z0-9][a-z0-9._-]*$")
 
 #: the methods each kind must override (the base class's raise NotImplementedError)
-REQUIRED_METHODS: dict[str, tuple[str, ...]] = {
-    "prior": ("sample",),
-    "loss": ("d_loss", "g_loss"),
-    "architecture": ("build",),
-    "sampler": ("sample",),
-    "metric": ("compute",),
-    "dataset": ("load",),
-}
+REQUIRED_METHODS: dict[str, tuple[str, ...]] = {k.name: k.required for k in KINDS}
 
 
 class ContractError(TypeError):

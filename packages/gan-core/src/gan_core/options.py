@@ -19,17 +19,13 @@ from typing import Any
 
 from .errors import GanError
 
-#: the ``kind`` prefixes accepted by ``-o kind.key=value``, with their aliases
-OPTION_PREFIXES: dict[str, str] = {
-    "prior": "prior",
-    "loss": "loss",
-    "arch": "architecture",
-    "architecture": "architecture",
-    "sampler": "sampler",
-    "dataset": "dataset",
-    "data": "dataset",
-    "metric": "metric",
-}
+def __getattr__(name: str) -> Any:
+    if name == "OPTION_PREFIXES":  # derived from the kinds table; a module attribute as before
+        from .kinds import option_prefixes
+
+        return option_prefixes()
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+
 
 #: the option types a component may declare (also inside ``X | None`` and ``tuple[...]``)
 SCALAR_TYPES = (int, float, bool, str)
@@ -148,6 +144,9 @@ def describe_options(options_cls: type) -> list[OptionInfo]:
 
 def parse_assignments(assignments: Iterable[str]) -> dict[str, dict[str, str]]:
     """Split ``["prior.k=10", "loss.lambda_=1"]`` into ``{"prior": {"k": "10"}, ...}``."""
+    from .kinds import option_prefixes
+
+    prefixes = option_prefixes()
     parsed: dict[str, dict[str, str]] = {}
     for text in assignments:
         key, sep, value = text.partition("=")
@@ -156,11 +155,11 @@ def parse_assignments(assignments: Iterable[str]) -> dict[str, dict[str, str]]:
             raise GanError(
                 f"option '{text}' is not of the form KIND.KEY=VALUE; write for example -o prior.k=10"
             )
-        kind = OPTION_PREFIXES.get(prefix)
+        kind = prefixes.get(prefix)
         if kind is None:
             raise GanError(
                 f"option '{text}' names no component kind '{prefix}'; "
-                f"use one of {', '.join(sorted(set(OPTION_PREFIXES)))}"
+                f"use one of {', '.join(sorted(prefixes))}"
             )
         parsed.setdefault(kind, {})[name] = value.strip()
     return parsed

@@ -29,6 +29,7 @@ from .components import ImageData, Sampler, TrainedModel
 from .devices import seeded
 from .errors import GanError
 from .images import png_bytes, save_grid, to_uint8
+from .kinds import weight_kinds
 from .options import options_to_dict
 from .registry import get_registry
 from .runs import STEP_KEY, load_module_state, load_tensors, prefixed, save_tensors, unprefixed
@@ -191,8 +192,8 @@ def describe_run(path: Path) -> dict[str, dict[str, Any]]:
             **{f"eval {k}": v for k, v in _last_eval(path).items()},
         }
     }
-    parts = {"prior": run.parts.prior, "loss": run.parts.loss, "architecture": run.parts.architecture}
-    for kind, part in parts.items():
+    for kind in weight_kinds():
+        part = getattr(run.parts, kind)
         record = info["components"][kind]
         report[f"{kind} '{record['name']}' ({record['package']} {record['version']})"] = {
             **{f"option {k}": v for k, v in record["options"].items()},

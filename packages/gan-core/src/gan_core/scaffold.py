@@ -28,10 +28,8 @@ PLUGIN_NAME = re.compile(r"^[a-z][a-z0-9]*(-[a-z0-9]+)*$")
 
 @dataclass(frozen=True)
 class _Kind:
-    """What differs between kinds: the class suffix, the hook, how gan uses it, and the code."""
+    """What a skeleton of one kind holds; its class suffix, hook and option prefix come from gan_core.kinds."""
 
-    suffix: str
-    hook: str
     summary: str  # the class docstring's first line, reused in pyproject and README
     usage: str  # README: the gan command that uses the component
     imports: str
@@ -41,8 +39,6 @@ class _Kind:
 # --------------------------------------------------------------------------- the components
 
 _PRIOR = _Kind(
-    suffix="Prior",
-    hook="register_priors",
     summary="z ~ Laplace(0, scale) in every coordinate: heavier tails than the normal prior.",
     usage="gan train --prior $name -o prior.scale=0.5",
     imports="""\
@@ -80,8 +76,6 @@ class $cls(Prior):
 )
 
 _LOSS = _Kind(
-    suffix="Loss",
-    hook="register_losses",
     summary="Relativistic average least-squares GAN (Jolicoeur-Martineau 2018).",
     usage="gan train --loss $name -o loss.margin=1.0",
     imports="""\
@@ -124,8 +118,6 @@ class $cls(Loss):
 )
 
 _ARCHITECTURE = _Kind(
-    suffix="Architecture",
-    hook="register_architectures",
     summary="Fully connected G and D with one hidden layer each: small and quick to train.",
     usage="gan train --arch $name -o arch.hidden=512",
     imports="""\
@@ -188,8 +180,6 @@ class $cls(Architecture):
 )
 
 _SAMPLER = _Kind(
-    suffix="Sampler",
-    hook="register_samplers",
     summary="Keep the images D finds most real among factor x n generated candidates.",
     usage="gan sample RUN --sampler $name -o sampler.factor=4 --out samples/",
     imports="""\
@@ -233,8 +223,6 @@ class $cls(Sampler):
 )
 
 _METRIC = _Kind(
-    suffix="Metric",
-    hook="register_metrics",
     summary="Distance between the mean real and the mean generated feature vector (lower is better).",
     usage="gan eval RUN --metrics $name,fid",
     imports="""\
@@ -270,8 +258,6 @@ class $cls(Metric):
 )
 
 _DATASET = _Kind(
-    suffix="Dataset",
-    hook="register_datasets",
     summary="Synthetic 28x28 images of horizontal bars, vertical bars and squares, labelled by shape.",
     usage="gan train --dataset $name -o dataset.count=6000",
     imports="""\
@@ -317,7 +303,8 @@ class $cls(Dataset):
 ''',
 )
 
-KINDS: dict[str, _Kind] = {
+#: a skeleton per kind of gan_core.kinds (a test checks that every kind has one)
+TEMPLATES: dict[str, _Kind] = {
     "prior": _PRIOR,
     "loss": _LOSS,
     "architecture": _ARCHITECTURE,
@@ -468,8 +455,9 @@ def write_skeleton(name: str, kind: str, out: Path | None) -> Path:
     Raises GanError, with nothing written, for a malformed or taken name or
     an existing non-empty folder.
     """
-    if kind not in KINDS:
-        raise GanError(f"there is no component kind '{kind}'; use one of {', '.join(KINDS)}")
+    from .kinds import kind as kind_named
+
+    kind_named(kind)  # one sentence naming the kinds, for a typo
     if not PLUGIN_NAME.match(name):
         raise GanError(
             f"'{name}' cannot name a plugin: use lower-case letters and digits, starting with a letter, "
@@ -487,7 +475,9 @@ def write_skeleton(name: str, kind: str, out: Path | None) -> Path:
 
 def render(name: str, kind: str) -> dict[str, str]:
     """The skeleton's files: relative path -> text."""
-    spec = KINDS[kind]
+    from .kinds import kind as kind_named
+
+    spec, table = TEMPLATES[kind], kind_named(kind)
     module = "gan_" + name.replace("-", "_")
     camel = "".join(part.capitalize() for part in name.split("-"))
     values = {
@@ -496,11 +486,11 @@ def render(name: str, kind: str) -> dict[str, str]:
         "module": module,
         "camel": camel,
         # "my-loss" gives MyLoss, not MyLossLoss; "loss" gives LossLoss, not a class shadowing gan_core.Loss
-        "cls": camel if camel.endswith(spec.suffix) and camel != spec.suffix else camel + spec.suffix,
+        "cls": camel if camel.endswith(table.contract) and camel != table.contract else camel + table.contract,
         "options": f"{camel}Options",
-        "hook": spec.hook,
+        "hook": table.hook,
         "summary": spec.summary,
-        "prefix": "arch" if kind == "architecture" else kind,
+        "prefix": table.prefix,
     }
 
     def fill(template: str) -> str:

@@ -37,6 +37,7 @@ from .devices import deterministic, resolve_device, seeded
 from .engine import Schedule, StopRequested, Trainer, TrainState
 from .errors import GanError, TrainingDiverged
 from .features import default_features
+from .kinds import run_kinds
 from .perceptual import perceptual_regulariser
 from .runs import (
     OPTIM_FILE,
@@ -364,7 +365,7 @@ def _output_path(config: TrainConfig) -> Path:
 
 def _run_info(config, chosen: dict[str, Chosen], optim: Resolved, data, total, steps_per_epoch, device, init_from, previous, out, latent_dim) -> dict[str, Any]:
     train = config.to_dict()
-    for key in ("prior", "loss", "arch", "dataset", "sampler", "options", "out"):
+    for key in (*(k.setting for k in run_kinds()), "options", "out"):  # components are recorded on their own
         train.pop(key)
     train.update(
         optimizer=optim.optimizer, lr_g=optim.lr_g, lr_d=optim.lr_d, betas=list(optim.betas), d_steps=optim.d_steps,

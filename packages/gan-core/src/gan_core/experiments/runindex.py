@@ -20,6 +20,7 @@ from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
+from ..kinds import run_kinds
 from ..errors import GanError
 
 RUN_FILE = "run.json"
@@ -30,7 +31,7 @@ METRICS_FILE = "metrics.jsonl"
 Scalar = str | int | float | bool | None
 
 #: run.json component kind -> the prefix users type (``-o arch.dropout=0.3``, ``--arch``)
-KIND_PREFIXES = {"prior": "prior", "loss": "loss", "architecture": "arch", "dataset": "dataset", "sampler": "sampler"}
+KIND_PREFIXES = {k.name: k.prefix for k in run_kinds()}
 #: train keys that say how a run was executed or logged, not what was trained
 BOOKKEEPING = frozenset({
     "device", "device_used", "log_every", "checkpoint_every", "data_dir", "eval_every", "eval_n", "keep_best", "out",

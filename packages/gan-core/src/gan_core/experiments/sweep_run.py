@@ -282,18 +282,12 @@ def run_sweep(sweep: SweepPlan, console: Any) -> tuple[dict[str, str], set[str]]
 @contextmanager
 def sweep_lock(out: Path) -> Iterator[None]:
     """One ``gan sweep`` per folder: a second one would train the same trials into the same runs."""
-    import fcntl
+    from ..safefiles import FileLock
 
     out.mkdir(parents=True, exist_ok=True)
-    with open(out / ".lock", "w") as handle:
-        try:
-            fcntl.flock(handle, fcntl.LOCK_EX | fcntl.LOCK_NB)
-        except BlockingIOError as exc:
-            raise GanError(f"another gan sweep is running in {out}; wait for it to finish or stop it first") from exc
-        try:
-            yield
-        finally:
-            fcntl.flock(handle, fcntl.LOCK_UN)
+    with FileLock(out / ".lock", holder=f"gan sweep (process {os.getpid()})",
+                  busy=lambda holder: f"{holder} is running in {out}; wait for it to finish or stop it first"):
+        yield
 
 
 def _run_locked(sweep: SweepPlan, console: Any, ray: Any, tune: Any, LiveTable: Any) -> tuple[dict[str, str], set[str]]:  # noqa: N803

@@ -30,7 +30,7 @@ from typing import Any
 
 from ..config import read_toml
 from ..errors import GanError
-from ..options import OPTION_PREFIXES
+from .. import kinds
 
 #: the key that lists the samplers a trained trial is also evaluated with (not a training setting)
 EVAL_SAMPLERS = "eval-samplers"
@@ -285,8 +285,8 @@ def _as_recorded(trial: Trial, saved: dict[str, dict[str, Any]]) -> Trial | None
     return None
 
 
-#: settings that name a component: changing one drops the base's options for that kind
-COMPONENT_SETTINGS = {"prior": "prior", "loss": "loss", "arch": "architecture", "dataset": "dataset", "sampler": "sampler"}
+#: settings that name a component: changing one drops the base's options for that kind (``arch`` -> ``architecture``)
+COMPONENT_SETTINGS = kinds.settings()
 
 
 def trial_settings(base: dict[str, Any], assignments: dict[str, Any]) -> dict[str, Any]:
@@ -297,7 +297,8 @@ def trial_settings(base: dict[str, Any], assignments: dict[str, Any]) -> dict[st
     component it replaced.
     """
     settings = {k.replace("-", "_"): v for k, v in base.items() if k not in ("options", EVAL_SAMPLERS)}
-    options = {OPTION_PREFIXES.get(kind, kind): dict(table) for kind, table in base.get("options", {}).items()}
+    prefixes = kinds.option_prefixes()
+    options = {prefixes.get(kind, kind): dict(table) for kind, table in base.get("options", {}).items()}
     plain = {k.replace("-", "_"): v for k, v in assignments.items() if "." not in k}
     for name, value in plain.items():
         if name in COMPONENT_SETTINGS and value != settings.get(name):
@@ -307,9 +308,10 @@ def trial_settings(base: dict[str, Any], assignments: dict[str, Any]) -> dict[st
         prefix, dot, name = key.partition(".")
         if not dot:
             continue
-        kind = OPTION_PREFIXES.get(prefix)
+        kind = prefixes.get(prefix)
         if kind is None:
-            raise GanError(f"sweep key '{key}' names no component kind '{prefix}'; use prior., loss., arch., sampler., dataset.")
+            raise GanError(f"sweep key '{key}' names no component kind '{prefix}'; use "
+                           f"{', '.join(k.prefix + '.' for k in kinds.run_kinds())}")
         options.setdefault(kind, {})[name] = value
     settings["options"] = options
     return settings
