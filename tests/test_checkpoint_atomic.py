@@ -45,15 +45,16 @@ def cut_at(monkeypatch, *, step: int, file: str, action) -> None:
     monkeypatch.setattr(runs, "write_synced", writing)
 
 
-def test_a_second_ctrl_c_during_the_stop_checkpoint_leaves_a_whole_run(tmp_path, mnist_dir, monkeypatch):
-    """First Ctrl-C at step 7: the loop checkpoints step 7 to stop; the second lands while that is written."""
+@pytest.mark.parametrize("during", [runs.WEIGHTS_FILE, runs.OPTIM_FILE, runs.RUN_FILE])
+def test_a_second_ctrl_c_during_the_stop_checkpoint_leaves_a_whole_run(tmp_path, mnist_dir, monkeypatch, during):
+    """First Ctrl-C at step 5: the loop checkpoints step 5 to stop; the second lands while each of its files is written."""
 
     class FirstCtrlC(gan_core.Callback):
         def on_log(self, record):
             if record["step"] == 5:
                 signal.raise_signal(signal.SIGINT)  # stop requested: the loop checkpoints step 5 and stops
 
-    cut_at(monkeypatch, step=5, file=runs.OPTIM_FILE, action=lambda: signal.raise_signal(signal.SIGINT))
+    cut_at(monkeypatch, step=5, file=during, action=lambda: signal.raise_signal(signal.SIGINT))
     run = tmp_path / "r"
     with pytest.raises((KeyboardInterrupt, gan_core.StopRequested)):
         gan_core.train({**SETTINGS, "steps": 40, "out": str(run)}, callbacks=[FirstCtrlC()])

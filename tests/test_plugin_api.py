@@ -81,7 +81,7 @@ def test_a_misspelt_hook_is_reported_not_ignored():
 
 
 def test_a_component_of_a_plugin_that_failed_to_import_names_that_plugin(monkeypatch):
-    from gan_core.plugins import PluginHost
+    from gan_core.plugins import load_plugins
     from gan_core.registry import Registry
 
     class BrokenEntryPoint:
@@ -92,11 +92,8 @@ def test_a_component_of_a_plugin_that_failed_to_import_names_that_plugin(monkeyp
             raise ImportError("No module named 'gan_ragan.losses'")
 
     monkeypatch.setattr("importlib.metadata.entry_points", lambda group: [BrokenEntryPoint()])
-    host = PluginHost()
-    host.load_defaults()
-    host.load_entrypoints()
     with pytest.raises(Exception) as caught:
-        Registry(host).get("loss", "ragan")
+        Registry(load_plugins()).get("loss", "ragan")
     message = str(caught.value)
     assert "there is no loss named 'ragan'" in message
     assert "'ragan' (gan-ragan: ImportError: No module named 'gan_ragan.losses')" in message
@@ -125,7 +122,7 @@ def test_a_refused_plugin_registers_nothing_and_its_components_name_the_reason()
 
 
 def test_a_plugin_command_cannot_replace_a_builtin_one():
-    from gan_core import cli
+    from gan_core.cli import make_app
 
     def register_commands(app):
         @app.command("hello-api")
@@ -137,12 +134,14 @@ def test_a_plugin_command_cannot_replace_a_builtin_one():
             print("hijacked")
 
     with plugin_registered(plugin(register_commands=register_commands), name="gan_hijack", package="gan-hijack") as registry:
-        before = len(cli.app.registered_commands)
-        cli._register_plugin_commands()
-        assert len(cli.app.registered_commands) == before  # all or none: hello-api is not added either
-        assert any("command 'train' is already taken" in f.error for f in registry.host.failures)
-        trains = [c for c in cli.app.registered_commands if (c.name or c.callback.__name__) == "train"]
+        app = make_app(registry)
+        names = [c.name or c.callback.__name__ for c in app.registered_commands]
+        assert "hello-api" not in names  # all or none: hello-api is not added either
+        assert any("command 'train' is already taken" in f.error for f in registry.failures)
+        trains = [c for c in app.registered_commands if (c.name or c.callback.__name__) == "train"]
         assert len(trains) == 1 and trains[0].callback.__module__ == "gan_core.cli"
+        listing = one_line(run_cli(["plugins"]))
+    assert "gan_hijack (gan-hijack): ValueError: command 'train' is already taken" in listing
 
 
 def test_trace_prints_every_hook_call(monkeypatch, capfd):
@@ -155,19 +154,18 @@ def test_trace_prints_every_hook_call(monkeypatch, capfd):
 
 
 def test_disable_and_load_accept_distribution_names(monkeypatch):
-    from gan_core.plugins import reset_host
-    from gan_core.registry import get_registry
+    from gan_core.registry import get_registry, reset_registry
 
     monkeypatch.setenv("GAN_DISABLE_PLUGINS", "gan-gm")
-    reset_host()
+    reset_registry()
     assert "gm-static" not in get_registry().names("prior") and "cluster" in get_registry().names("prior")
     monkeypatch.delenv("GAN_DISABLE_PLUGINS")
     monkeypatch.setenv("GAN_LOAD_PLUGINS", "gan-gm")
-    reset_host()
+    reset_registry()
     priors = get_registry().names("prior")
     assert "gm-static" in priors and "cluster" not in priors and "normal" in priors
     monkeypatch.delenv("GAN_LOAD_PLUGINS")
-    reset_host()
+    reset_registry()
 
 
 # --------------------------------------------------------------------------- contracts checked at registration

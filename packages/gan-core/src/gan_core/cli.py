@@ -1,4 +1,10 @@
-"""The ``gan`` command line: the one place that prints errors and picks exit codes."""
+"""The ``gan`` command line: the one place that prints errors and picks exit codes.
+
+The app is built from a plugin registry by :func:`make_app`, which adds the
+core's commands and then each plugin's (``register_commands``); ``app``, the
+console script's, is ``make_app()`` of the installed plugins. A test builds
+one from a registry of its own to run a command plugin that is not installed.
+"""
 
 from __future__ import annotations
 
@@ -17,20 +23,11 @@ from rich.markup import escape
 from rich.progress import Progress
 from rich.table import Table
 
+from .kinds import kind as kind_named, names as kind_names
 from .errors import ExitCode, GanError
+from .plugins import one_line
+from .registry import Registry, get_registry, use_registry
 from .runs import read_run
-
-app = typer.Typer(
-    name="gan",
-    help="A plugin-based workbench for GAN research on small images.",
-    no_args_is_help=True,
-    pretty_exceptions_enable=False,
-    add_completion=False,
-)
-plugins_app = typer.Typer(help="List installed plugin components, or show one's options.", invoke_without_command=True)
-app.add_typer(plugins_app, name="plugins")
-plugin_app = typer.Typer(help="Write a new plugin package.", no_args_is_help=True)
-app.add_typer(plugin_app, name="plugin")
 
 stdout = Console()
 err = Console(stderr=True)
@@ -75,14 +72,20 @@ def _stop_requested(exc: Exception) -> bool:
     return engine is not None and isinstance(exc, engine.StopRequested)
 
 
-@app.callback()
-def main_callback(
-    debug: Annotated[bool, typer.Option("--debug", help="Show tracebacks for errors.")] = False,
-) -> None:
-    _debug["on"] = debug or bool(os.environ.get("GAN_DEBUG"))
+def _main_callback(registry: Registry | None) -> Callable[..., None]:
+    """The options every command takes; a CLI built from its own registry uses it while a command runs."""
+
+    def main_callback(
+        ctx: typer.Context,
+        debug: Annotated[bool, typer.Option("--debug", help="Show tracebacks for errors.")] = False,
+    ) -> None:
+        _debug["on"] = debug or bool(os.environ.get("GAN_DEBUG"))
+        if registry is not None:
+            ctx.with_resource(use_registry(registry))
+
+    return main_callback
 
 
-@app.command()
 @user_errors
 def train(
     prior: Annotated[Optional[str], typer.Option(help="Latent prior (gan plugins: prior). [default: normal]")] = None,
@@ -146,7 +149,6 @@ class Format(str, Enum):
     npz = "npz"
 
 
-@app.command()
 @user_errors
 def sample(
     run: Annotated[Path, typer.Argument(help="Run directory written by gan train.")],
@@ -228,7 +230,6 @@ def _check_sampler(name: str | None, raw_options: dict[str, Any] | None) -> None
     choose(get_registry(), "sampler", name, raw_options)
 
 
-@app.command("eval")
 @user_errors
 def eval_(
     target: Annotated[Path, typer.Argument(help="A run directory, a folder of PNGs, or an .npz file.")],
@@ -317,7 +318,6 @@ def eval_(
         )
 
 
-@app.command()
 @user_errors
 def inspect(
     run: Annotated[Path, typer.Argument(help="Run directory written by gan train.")],
@@ -341,7 +341,6 @@ def inspect(
         stdout.print(table)
 
 
-@plugins_app.callback()
 @user_errors
 def plugins_list(
     ctx: typer.Context,
@@ -380,7 +379,6 @@ def plugins_list(
             stdout.print(f"  {escape(failure.plugin)} ({escape(failure.package)}): {escape(failure.error)}", soft_wrap=True)
 
 
-@plugins_app.command("show")
 @user_errors
 def plugins_show(name: Annotated[str, typer.Argument(help="Component name, e.g. vanilla or mlp.")]) -> None:
     """Show one component's options, defaults and what it requires."""
@@ -411,7 +409,7 @@ def plugins_show(name: Annotated[str, typer.Argument(help="Component name, e.g. 
         table = Table(show_header=True)
         for column in ("option", "type", "default", "bounds", "help"):
             table.add_column(column)
-        prefix = {"architecture": "arch"}.get(entry.kind, entry.kind)
+        prefix = kind_named(entry.kind).prefix
         for row in rows:
             table.add_row(f"{prefix}.{row.name}", row.type_name, repr(row.default), row.bounds, escape(row.help))
         stdout.print(table)
@@ -430,16 +428,10 @@ def _declarations(entry: Any) -> tuple[dict[str, str], frozenset[str]]:
         return dict(requires), frozenset(cls.provided)
 
 
-class Kind(str, Enum):
-    prior = "prior"
-    loss = "loss"
-    architecture = "architecture"
-    sampler = "sampler"
-    metric = "metric"
-    dataset = "dataset"
+#: the kinds ``gan plugin new --kind`` offers: every kind of gan_core.kinds
+Kind = Enum("Kind", {name: name for name in kind_names()}, type=str)  # type: ignore[misc]
 
 
-@plugin_app.command("new")
 @user_errors
 def plugin_new(
     name: Annotated[str, typer.Argument(help="Component name, e.g. zz: the package is gan-zz, the module gan_zz.")],
@@ -463,10 +455,11 @@ class _PluginApp:
     is refused.
     """
 
-    def __init__(self, typer_app: typer.Typer, taken: set[str], plugin: str = "") -> None:
+    def __init__(self, typer_app: typer.Typer, taken: set[str], plugin: str, registry: Registry) -> None:
         self._app = typer_app
         self._taken = taken
         self._plugin = plugin
+        self._registry = registry
         self.staged: list[tuple[str, tuple[Any, ...], dict[str, Any], Callable[..., Any]]] = []
 
     def command(self, *args: Any, **kwargs: Any) -> Callable[[Callable[..., Any]], Callable[..., Any]]:
@@ -481,21 +474,19 @@ class _PluginApp:
 
     def add_to_app(self) -> None:
         for name, args, kwargs, func in self.staged:
-            self._app.command(*args, **kwargs)(user_errors(_unless_refused(self._plugin, func)))
+            self._app.command(*args, **kwargs)(user_errors(_unless_refused(self._registry, self._plugin, func)))
             self._taken.add(name)
 
     def __getattr__(self, name: str) -> Any:
         return getattr(self._app, name)
 
 
-def _unless_refused(plugin: str, func: Callable[..., Any]) -> Callable[..., Any]:
+def _unless_refused(registry: Registry, plugin: str, func: Callable[..., Any]) -> Callable[..., Any]:
     """The command, refused with the reason when its plugin's components were refused (all or none)."""
 
     @functools.wraps(func)
     def guarded(*args: Any, **kwargs: Any) -> Any:
-        from .registry import get_registry
-
-        failure = next((f for f in get_registry().failures if f.plugin == plugin), None)
+        failure = registry.failure_of(plugin)
         if failure is not None:
             raise GanError(f"this command comes from plugin '{plugin}' ({failure.package}), which was not loaded: {failure.error}")
         return func(*args, **kwargs)
@@ -503,37 +494,67 @@ def _unless_refused(plugin: str, func: Callable[..., Any]) -> Callable[..., Any]
     return guarded
 
 
-def _command_names() -> set[str]:
-    names = {c.name or c.callback.__name__.replace("_", "-") for c in app.registered_commands if c.callback}
-    return names | {g.name for g in app.registered_groups if g.name}
+def _command_names(typer_app: typer.Typer) -> set[str]:
+    names = {c.name or c.callback.__name__.replace("_", "-") for c in typer_app.registered_commands if c.callback}
+    return names | {g.name for g in typer_app.registered_groups if g.name}
 
 
-def _register_plugin_commands() -> None:
-    """Let plugins add sub-commands; one that fails is reported, not fatal, and adds none."""
-    from .plugins import PluginFailure, get_host
-
-    host = get_host()
-    taken = _command_names()
-    for plugin_name in host.implementers("register_commands"):
-        staging = _PluginApp(app, taken, plugin_name)
+def add_plugin_commands(typer_app: typer.Typer, registry: Registry) -> None:
+    """Let the registry's plugins add sub-commands; one that fails is refused with the reason, adds none, and keeps no component."""
+    manager = registry.manager
+    taken = _command_names(typer_app)
+    for plugin_name in manager.implementers("register_commands"):
+        staging = _PluginApp(typer_app, taken, plugin_name, registry)
         try:
-            host.call("register_commands", plugin_name, app=staging)
+            manager.call("register_commands", plugin_name, app=staging)
         except Exception as exc:
-            origin = host.origins.get(plugin_name)
-            host.failures.append(PluginFailure(plugin_name, origin.package if origin else "unknown",
-                                               " ".join(f"{type(exc).__name__}: {exc}".split())))
+            registry.refuse(plugin_name, one_line(exc))
             continue
         staging.add_to_app()
 
 
-from .experiments.compare import compare as compare_command  # noqa: E402 - after the core's commands, before plugins'
+from .experiments.compare import compare as compare_command  # noqa: E402 - the core's commands, defined before plugins'
 from .experiments.report import report as report_command  # noqa: E402
 from .experiments.sweep_command import sweep as sweep_command  # noqa: E402
 
-app.command("sweep")(user_errors(sweep_command))
-app.command("compare")(user_errors(compare_command))
-app.command("report")(user_errors(report_command))
-_register_plugin_commands()
+
+def make_app(registry: Registry | None = None) -> typer.Typer:
+    """The ``gan`` app: the core's commands, then those of the registry's plugins.
+
+    ``registry`` None means the process default (:func:`get_registry`): its
+    plugins' commands are added now, and every command looks components up in
+    whatever the default is when it runs (``gan_core.testing.plugin_registered``
+    swaps it). Given a registry, the app uses that one while a command runs,
+    so a test can build the CLI of a plugin that is not installed.
+    """
+    typer_app = typer.Typer(
+        name="gan",
+        help="A plugin-based workbench for GAN research on small images.",
+        no_args_is_help=True,
+        pretty_exceptions_enable=False,
+        add_completion=False,
+    )
+    typer_app.callback()(_main_callback(registry))
+    typer_app.command()(train)
+    typer_app.command()(sample)
+    typer_app.command("eval")(eval_)
+    typer_app.command()(inspect)
+    plugins_app = typer.Typer(help="List installed plugin components, or show one's options.", invoke_without_command=True)
+    plugins_app.callback()(plugins_list)
+    plugins_app.command("show")(plugins_show)
+    typer_app.add_typer(plugins_app, name="plugins")
+    plugin_app = typer.Typer(help="Write a new plugin package.", no_args_is_help=True)
+    plugin_app.command("new")(plugin_new)
+    typer_app.add_typer(plugin_app, name="plugin")
+    typer_app.command("sweep")(user_errors(sweep_command))
+    typer_app.command("compare")(user_errors(compare_command))
+    typer_app.command("report")(user_errors(report_command))
+    add_plugin_commands(typer_app, registry if registry is not None else get_registry())
+    return typer_app
+
+
+#: the console script's app, from the installed plugins
+app = make_app()
 
 
 def main() -> None:

@@ -112,13 +112,15 @@ class Evaluation(Callback):
 class KeepBest(Callback):
     """``--keep-best METRIC``: a sampling-ready copy of the best weights so far in ``best/``, and ``best`` in run.json."""
 
-    def __init__(self, metric: str, higher_is_better: bool) -> None:
-        self.metric, self.higher = metric, higher_is_better
+    def __init__(self, metric: str, direction: str) -> None:
+        self.metric, self.direction = metric, direction
 
     def on_eval(self, epoch: int, values: dict[str, float]) -> None:
+        from .directions import better
+
         run, value = self.run, values[self.metric]
         best = run.best
-        if best and (value <= best["value"] if self.higher else value >= best["value"]):
+        if best and not better(value, best["value"], self.direction):
             return
         best.update(metric=self.metric, value=value, step=run.step, epoch=epoch)
         run.info["best"] = dict(best)

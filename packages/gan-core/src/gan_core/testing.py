@@ -22,23 +22,33 @@ And for your own tests::
         with plugin_registered(gan_laplace):
             result = run_cli(["plugins"])
         assert "laplace" in result.output
+
+A command plugin's commands are there too (``run_cli`` builds the CLI from
+the plugins in use). To test a plugin on its own, without the installed
+ones, build its CLI with :func:`cli_for`::
+
+    result = CliRunner().invoke(cli_for(gan_hello, builtins=False), ["hello"])
 """
 
 from __future__ import annotations
 
 from collections.abc import Iterator, Mapping, Sequence
 from contextlib import contextmanager
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from typer.testing import CliRunner, Result
 
 from .conformance import Case, ConformanceFailure, Skip, cases_for
-from .plugins import PluginOrigin, get_host, reset_host
-from .registry import Registry, get_registry
+from .plugins import PluginManager, PluginOrigin, load_plugins
+from .registry import Registry, get_registry, use_registry
+
+if TYPE_CHECKING:
+    import typer
 
 __all__ = [
     "Case",
     "ConformanceFailure",
+    "cli_for",
     "conformance_cases",
     "conformance_suite",
     "plugin_registered",
@@ -52,28 +62,48 @@ def plugin_registered(plugin: object, name: str | None = None, package: str = "t
 
     ``name`` defaults to the module's name. A plugin that is already loaded
     (pip-installed, found through its entry point) is used as it is instead
-    of being registered a second time.
+    of being registered a second time. The plugins are loaded afresh for the
+    block, and what was in use before is in use again after it.
     """
-    reset_host()
-    host = get_host()
-    if not host.is_registered(plugin):
-        host.register(plugin, name or getattr(plugin, "__name__", "test-plugin"), PluginOrigin(package, "0"))
-    try:
-        yield get_registry()
-    finally:
-        reset_host()
+    with use_registry(_registry_with(plugin, name, package, load_plugins()).collect()) as registry:
+        yield registry
+
+
+def cli_for(plugin: object, name: str | None = None, package: str = "test", *, builtins: bool = True) -> typer.Typer:
+    """The ``gan`` CLI of a registry holding ``plugin``, which need not be installed: its commands included.
+
+    ``builtins=False`` leaves out everything else (gan-core's components and
+    the installed plugins), to test the plugin alone. Invoke it with
+    ``typer.testing.CliRunner``; it uses its own registry while a command
+    runs, and changes nothing for the rest of the process.
+    """
+    from .cli import make_app
+
+    manager = load_plugins() if builtins else PluginManager()
+    return make_app(_registry_with(plugin, name, package, manager))
 
 
 def run_cli(args: Sequence[str], **kwargs: Any) -> Result:
-    """Run ``gan ARGS`` in this process and return Typer's result (exit_code, output)."""
-    from .cli import app
+    """Run ``gan ARGS`` in this process and return Typer's result (exit_code, output).
 
-    return CliRunner().invoke(app, list(args), **kwargs)
+    The CLI is built from the plugins in use when it is called, so inside
+    :func:`plugin_registered` the plugin's own commands are there too.
+    """
+    from .cli import make_app
+
+    return CliRunner().invoke(make_app(), list(args), **kwargs)
+
+
+def _registry_with(plugin: object, name: str | None, package: str, manager: PluginManager) -> Registry:
+    """A registry of ``manager`` with ``plugin`` registered in it (unless it is there already)."""
+    if not manager.is_registered(plugin):
+        manager.register(plugin, name or getattr(plugin, "__name__", "test-plugin"), PluginOrigin(package, "0"))
+    return Registry(manager)
 
 
 def _plugin_name(plugin: object) -> str | None:
-    host = get_host()
-    return host.pm.get_name(plugin) if host.is_registered(plugin) else None
+    manager = get_registry().manager
+    return manager.get_name(plugin) if manager.is_registered(plugin) else None
 
 
 def conformance_cases(plugin: object, *, package: str = "local",
@@ -131,7 +161,7 @@ def _available(plugin: object, package: str) -> Iterator[tuple[Registry, set[str
     """The registry with ``plugin`` in it, and the names of the plugin(s) it stands for there."""
     if isinstance(plugin, str):  # installed plugins, by entry-point or distribution name (gan-core: every built-in)
         registry = get_registry()
-        names = {n for n, o in registry.host.origins.items() if plugin in (n, o.package)}
+        names = {n for n, o in registry.manager.origins.items() if plugin in (n, o.package)}
         names |= {f.plugin for f in registry.failures if plugin in (f.plugin, f.package)}
         if not names:
             raise LookupError(f"no installed gan plugin is named {plugin!r}; pip install it or pass its module")

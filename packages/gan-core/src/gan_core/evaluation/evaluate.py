@@ -14,6 +14,7 @@ from ..assembly import check_requirements, choose, construct
 from ..checks import checked_metric
 from ..builtin.datasets import IMAGE_SUFFIXES
 from ..components import FeatureSet, Metric
+from ..directions import direction_of
 from ..errors import GanError
 from ..registry import get_registry
 from .features import FeatureExtractor, extract, make_extractor, reference_features
@@ -85,9 +86,9 @@ class Evaluator:
             values.update(checked_metric(metric, metric.headline, metric.compute(self.reference, fake)))
         return values
 
-    def directions(self) -> dict[str, bool]:
-        """Each metric's headline name and whether higher is better."""
-        return {m.headline: m.higher_is_better for m in self.metrics}
+    def directions(self) -> dict[str, str]:
+        """Each metric's headline name and which way it gets better (gan_core.directions: "higher" or "lower")."""
+        return {m.headline: direction_of(m) for m in self.metrics}
 
     def describe(self) -> dict[str, Any]:
         p = self.protocol
@@ -95,7 +96,7 @@ class Evaluator:
             "n_reference": len(self.reference),
             "ref": f"{p.dataset_name} {p.ref}",
             "features": {"name": self.extractor.name, "sha256": self.extractor.digest, "about": self.extractor.description},
-            "directions": {name: "higher" if up else "lower" for name, up in self.directions().items()},
+            "directions": {m.headline: direction_of(m) for m in self.metrics},
         }
 
 

@@ -24,6 +24,7 @@ from rich.console import Console
 from rich.markup import escape
 from rich.table import Table
 
+from ..directions import HIGHER, lookup, sign as direction_sign
 from ..errors import GanError
 from .runindex import DEFAULT_DIRECTIONS, RunRecord, Scalar, checkpoint_step, find_runs, with_sampler_evals
 
@@ -166,7 +167,7 @@ def sort_rows(rows: list[Row], metric: str | None, directions: dict[str, str]) -
     """Best mean first in ``metric``'s better direction; rows without it (or NaN) last, in their order."""
     if metric is None:
         return list(rows)
-    sign = -1.0 if directions.get(metric, "lower") == "higher" else 1.0
+    sign = direction_sign(lookup(directions, metric))
 
     def key(row: Row) -> tuple[int, float]:
         stat = row.stats.get(metric)
@@ -202,7 +203,7 @@ def format_stat(stat: Stat | None, separator: str = " ") -> str:
 
 
 def arrow(direction: str) -> str:
-    return "↑" if direction == "higher" else "↓"
+    return "↑" if direction == HIGHER else "↓"
 
 
 def headline_metrics(metrics: list[str], directions: dict[str, str], metric: str | None) -> list[str]:
@@ -234,7 +235,7 @@ def render_table(rows: list[Row], metric: str | None = None, columns: list[str] 
         table.add_column(escape(column), overflow="fold")
     table.add_column("n", justify="right")
     for name in metrics:
-        header = f"{name}{separator}{arrow(directions.get(name, 'lower'))}"
+        header = f"{name}{separator}{arrow(lookup(directions, name))}"
         table.add_column(f"[bold]{escape(header)}[/bold]" if name == metric else escape(header), justify="right")
     for row in rows:
         cells = [escape(format_value(row.settings.get(c))) for c in columns]
@@ -365,7 +366,7 @@ def compare(
     pooled = pooled_settings(records, columns)
     if by and pooled:
         console.print(f"[bold]pooled over:[/bold] {escape(', '.join(pooled))}")
-    title = f"{len(records)} runs in {len(rows)} rows" + (f", by {chosen} ({directions.get(chosen, 'lower')} is better)" if chosen else "")
+    title = f"{len(records)} runs in {len(rows)} rows" + (f", by {chosen} ({lookup(directions, chosen)} is better)" if chosen else "")
     shown = headline_metrics(metrics, directions, chosen)
     for stacked, merged in ((False, False), (True, False), (True, True)):  # the first layout that fits
         table = render_table(rows, chosen, columns, directions, shown, title=title, stacked=stacked, merged=merged)

@@ -16,6 +16,8 @@ from pathlib import Path
 
 from matplotlib.figure import Figure
 
+from ..directions import lookup
+
 DPI = 100
 #: inches; pixels are these times DPI
 CURVES_PANEL = (4.0, 3.0)
@@ -122,7 +124,7 @@ def samplers_figure(bars: dict[str, dict[str, dict[str, Bar]]], metrics: Sequenc
             if any(c > 1 for c in counts):  # say how many seeds each bar averages
                 ax.bar_label(bars_drawn, labels=[f"n={c}" for c in counts], fontsize=7, padding=2)
         ax.set_xticks(range(len(samplers)), samplers)
-        better = directions.get(metric, "lower")
+        better = lookup(directions, metric)
         ax.set_title(f"{metric} ({better} is better)")
         ax.set_xlabel("sampler")
         ax.set_ylabel(metric)

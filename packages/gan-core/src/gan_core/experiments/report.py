@@ -21,11 +21,13 @@ from typing import Annotated
 import typer
 from rich.console import Console
 
+from ..directions import lookup
 from ..errors import GanError
 from ..safefiles import staged_folder
 from . import page
 from .compare import (
     Row,
+    arrow,
     common_settings,
     compare_rows,
     csv_text,
@@ -167,7 +169,7 @@ def results_section(records: list[RunRecord], rows: list[Row], columns: list[str
     # metrics stay in view instead of past a dozen mostly empty columns
     merged = len(columns) > MAX_SETTING_COLUMNS
     shown = ["settings"] if merged else columns
-    header = (["#"] if numbered else []) + shown + ["n"] + [f"{m} {'↑' if directions.get(m, 'lower') == 'higher' else '↓'}" for m in metrics]
+    header = (["#"] if numbered else []) + shown + ["n"] + [f"{m} {arrow(lookup(directions, m))}" for m in metrics]
     header.append("runs")
     body = []
     for i, row in enumerate(rows):
@@ -187,7 +189,7 @@ def results_section(records: list[RunRecord], rows: list[Row], columns: list[str
                                     "common"))
     parts.append(page.render_table(header, body, len(shown) + numbered, best=0 if metric else None,
                                    names_column=True, wrap_settings=merged))
-    sorted_by = (f"Sorted by {metric} ({directions.get(metric, 'lower')} is better), best first (tinted). "
+    sorted_by = (f"Sorted by {metric} ({lookup(directions, metric)} is better), best first (tinted). "
                  if metric else "No run has been evaluated yet. ")
     parts.append(page.paragraph(sorted_by + "Runs that differ only by seed share a row: mean ± sample standard "
                                 "deviation over the seeds; n counts the runs.", "meta"))
@@ -222,7 +224,7 @@ def curve_sections(rows: list[Row], labels: dict[int, str], directions: dict[str
     evals = [figures.Series(labels[id(r)], [run.curves.evals for run in r.runs]) for r in shown]
     keys = [m for m in CURVE_METRICS if any(m in rec for s in evals for run in s.runs for rec in run)]
     if keys:
-        titles = {m: f"{m} ({directions.get(m, 'lower')} is better)" for m in keys}
+        titles = {m: f"{m} ({lookup(directions, m)} is better)" for m in keys}
         width, height = figures.curves_figure(evals, keys, titles, folder / "metrics.png",
                                               "Evaluation during training" + title_suffix)
         pictures.append(page.Picture("metrics.png", "Metrics of the evaluations made during training "

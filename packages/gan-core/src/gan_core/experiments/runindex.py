@@ -21,6 +21,7 @@ from pathlib import Path
 from typing import Any
 
 from ..kinds import run_kinds
+from ..directions import HIGHER, LOWER, parse as parse_direction
 from ..errors import GanError
 
 RUN_FILE = "run.json"
@@ -41,8 +42,8 @@ BOOKKEEPING = frozenset({
 TRAIN_ORDER = ("epochs", "steps", "batch_size", "latent_dim", "optimizer", "lr_g", "lr_d", "betas", "d_steps",
                "perceptual", "seed")
 #: which way is better for the metrics gan-core ships; a metric named nowhere is taken as lower-is-better
-DEFAULT_DIRECTIONS = {"fid": "lower", "precision": "higher", "recall": "higher", "density": "higher",
-                      "coverage": "higher", "classes": "higher", "kid": "lower", "is": "higher"}
+DEFAULT_DIRECTIONS = {"fid": LOWER, "precision": HIGHER, "recall": HIGHER, "density": HIGHER,
+                      "coverage": HIGHER, "classes": HIGHER, "kid": LOWER, "is": HIGHER}
 
 
 @dataclass
@@ -237,7 +238,7 @@ def _read_evals(path: Path, step: int | None) -> tuple[dict[str, dict[str, float
         if sampler != EVAL_FILE:
             evals[sampler] = _numbers(report.get("metrics", {}))
         for metric, way in (report.get("directions") or {}).items():
-            if way in ("higher", "lower"):
+            if parse_direction(way) is not None:
                 directions[metric] = way
     return evals, directions, reports, stale
 

@@ -25,6 +25,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from ..directions import direction_of, tune_mode
 from ..errors import GanError
 from ..runs import RUN_FILE, atomic_write_json
 from .sweep_spec import SweepSpec, Trial, expand, keep_ids, trial_settings, validate
@@ -160,7 +161,7 @@ def metric_direction(name: str) -> str:
     for entry in registry.all("metric"):
         metric = construct(choose(registry, "metric", entry.name, None))
         if metric.headline == name:  # type: ignore[attr-defined]
-            return "max" if metric.higher_is_better else "min"
+            return tune_mode(direction_of(metric))
     headlines = sorted(construct(choose(registry, "metric", e.name, None)).headline for e in registry.all("metric"))  # type: ignore[attr-defined]
     raise GanError(f"--early-stop {name} is not a metric; use one of {', '.join(headlines)}")
 
