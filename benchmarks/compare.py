@@ -14,6 +14,8 @@ import sys
 import time
 from pathlib import Path
 
+from gan_core.runs import read_run
+
 REPO = Path(__file__).resolve().parents[1]
 GAN = [sys.executable, "-m", "gan_core"]
 COLUMNS = ("fid", "precision", "recall", "density", "coverage", "classes")
@@ -53,7 +55,7 @@ def train_and_eval(label: str, flags: list[str], out: Path, eval_args: tuple[str
     engine's sentence.
     """
     path = out / slug(label)
-    status = json.loads((path / "run.json").read_text())["status"] if (path / "run.json").exists() else None
+    status = read_run(path)["status"] if (path / "run.json").exists() else None
     if status not in ("finished", "diverged"):
         started = time.perf_counter()
         args = ("train", *flags, "--out", str(path)) if not path.exists() else ("train", "--resume", str(path))
@@ -61,7 +63,7 @@ def train_and_eval(label: str, flags: list[str], out: Path, eval_args: tuple[str
         if result.returncode != 0 and not (path / "run.json").exists():
             raise SystemExit(f"gan {' '.join(args)} failed:\n{result.stdout}\n{result.stderr}")
         print(f"trained {label} in {time.perf_counter() - started:.0f}s", flush=True)
-    info = json.loads((path / "run.json").read_text())
+    info = read_run(path)
     if info["status"] not in ("finished", "diverged"):
         raise SystemExit(f"{path} stopped with status {info['status']}; see its metrics.jsonl")
     report = json.loads(gan("eval", str(path), "--json", *eval_args))

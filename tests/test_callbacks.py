@@ -114,3 +114,35 @@ def test_the_cores_own_features_are_callbacks_a_script_can_drop_or_replace(tmp_p
     path = gan_core.train(config, features=kept)
     assert (path / "run.json").is_file()
     assert not (path / "metrics.jsonl").exists() and not (path / "samples").exists()
+
+
+def test_a_script_that_drops_one_feature_keeps_evaluation_and_keep_best(tmp_path, mnist_dir):
+    from gan_core.config import settings_for
+    from gan_core.features import ProgressDisplay, default_features
+
+    config = settings_for({"dataset": "mnist", "options": {"dataset": {"limit": 640}}, "batch-size": 32, "epochs": 2,
+                           "log_every": 10, "eval_every": 1, "eval_n": 100, "keep_best": "fid", "device": "cpu",
+                           "out": str(tmp_path / "run")})
+    recorder = Recorder()
+    path = gan_core.train(config, callbacks=[recorder],
+                          features=[f for f in default_features(config) if not isinstance(f, ProgressDisplay)])
+    assert [c[:2] for c in recorder.calls if c[0] == "eval"] == [("eval", 1), ("eval", 2)]
+    best = json.loads((path / "run.json").read_text())["best"]
+    assert best["metric"] == "fid" and (path / "best" / "weights.safetensors").is_file()
+    gan_core.train({"epochs": 3, "eval_every": 2}, resume=path)  # no evaluation at epoch 3: what was found stays
+    assert json.loads((path / "run.json").read_text())["best"] == best
+
+
+class FailsToStart(Callback):
+    def on_start(self, path, info):
+        raise RuntimeError("cannot open the log")
+
+
+def test_a_callback_that_fails_to_start_still_ends_everything_it_followed(tmp_path, mnist_dir):
+    closes = Closes()
+    settings = {"dataset": "mnist", "options": {"dataset": {"limit": 640}}, "batch-size": 32, "steps": 5,
+                "device": "cpu", "out": str(tmp_path / "run")}
+    with pytest.raises(RuntimeError, match="cannot open the log"):
+        gan_core.train(settings, callbacks=[closes, FailsToStart()])
+    assert closes.ended[0] == "failed"
+    assert sorted(p.name for p in tmp_path.iterdir()) == []  # no staging folder, no lock file

@@ -94,6 +94,7 @@ def test_eval_samplers_added_later_evaluate_the_trained_trials_without_retrainin
     config = tmp_path / "sweep.toml"
     table = """[sweep]
 final_n = 100
+trial_cpus = 2
 [base]
 dataset = "mnist"
 batch-size = 32

@@ -86,7 +86,9 @@ class Callbacks(Callback):
     def bind(self, run: Any) -> None:
         super().bind(run)
         for c in self.callbacks:
-            c.bind(run)
+            bind = getattr(c, "bind", None)  # an object with on_* methods alone, not a Callback subclass, still works
+            if bind is not None:
+                bind(run)
 
     def on_start(self, path: Path, info: dict[str, Any]) -> None:
         for c in self.callbacks:

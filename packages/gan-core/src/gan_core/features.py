@@ -90,37 +90,44 @@ class ProgressDisplay(Callback):
 class Evaluation(Callback):
     """``--eval-every N``: the metrics of ``n`` fresh samples every N epochs, sent to every callback's ``on_eval``.
 
-    Built before training starts (a bad ``--keep-best`` or metric option is
-    refused with nothing written), under a seed of its own, so the same
-    seed trains the same model with and without it; each evaluation draws
-    under ``seed + epoch`` and restores the training stream (resume stays exact).
+    Its evaluator is the run's (``run.evaluator``), built before training
+    starts (a bad ``--keep-best`` or metric option is refused with nothing
+    written) under a seed of its own, so the same seed trains the same model
+    with and without it; each evaluation draws under ``seed + epoch`` and
+    restores the training stream (resume stays exact).
     """
 
     trylast = True  # every callback sees the epoch's end before its evaluation
 
-    def __init__(self, evaluator: Any, every: int, n: int, seed: int) -> None:
-        self.evaluator, self.every, self.n, self.seed = evaluator, every, n, seed
+    def __init__(self, every: int, n: int, seed: int) -> None:
+        self.every, self.n, self.seed = every, n, seed
 
     def on_epoch_end(self, epoch: int) -> None:
-        if epoch % self.every:
+        if epoch % self.every or self.run.evaluator is None:
             return
-        values = evaluate_generator(self.evaluator, self.run.generator, self.run.prior, self.n, self.seed + epoch)
+        values = evaluate_generator(self.run.evaluator, self.run.generator, self.run.prior, self.n, self.seed + epoch)
         self.run.last_eval = {"epoch": epoch, "step": self.run.step, "values": values}
         self.run.callbacks.on_eval(epoch, values)
 
 
 class KeepBest(Callback):
-    """``--keep-best METRIC``: a sampling-ready copy of the best weights so far in ``best/``, and ``best`` in run.json."""
+    """``--keep-best METRIC``: a sampling-ready copy of the best weights so far in ``best/``, and ``best`` in run.json.
 
-    def __init__(self, metric: str, direction: str) -> None:
-        self.metric, self.direction = metric, direction
+    It hears each evaluation after the other callbacks (``trylast``), so they
+    see ``run.info["best"]`` as it stood before that evaluation.
+    """
+
+    trylast = True
+
+    def __init__(self, metric: str) -> None:
+        self.metric = metric
 
     def on_eval(self, epoch: int, values: dict[str, float]) -> None:
         from .directions import better
 
         run, value = self.run, values[self.metric]
         best = run.best
-        if best and not better(value, best["value"], self.direction):
+        if best and not better(value, best["value"], run.evaluator.directions()[self.metric]):
             return
         best.update(metric=self.metric, value=value, step=run.step, epoch=epoch)
         run.info["best"] = dict(best)
@@ -128,19 +135,20 @@ class KeepBest(Callback):
         run.writer.save_best(run.step, run.built.weights(), best_info)
 
 
-def default_features(config: TrainConfig, console: Console | None = None, evaluator: Any = None) -> list[Callback]:
+def default_features(config: TrainConfig, console: Console | None = None) -> list[Callback]:
     """What ``gan train`` does besides training, in the order it is called: log, grids, progress, evaluation.
 
-    ``evaluator`` is the one :func:`gan_core.training.build_evaluator` made
-    for ``config`` (None: no evaluation during training).
+    Evaluation and keep-best are in the list when ``config`` asks for them
+    (``eval_every``, ``keep_best``); they use the evaluator the training
+    builds and checks before its first step.
     """
     from rich.console import Console
 
     features: list[Callback] = [MetricsLog(), SampleGrids(), ProgressDisplay(console or Console(stderr=True))]
-    if evaluator is not None:
+    if config.eval_every:
         if config.keep_best:
-            features.append(KeepBest(config.keep_best, evaluator.directions()[config.keep_best]))
-        features.append(Evaluation(evaluator, config.eval_every, config.eval_n, config.seed))
+            features.append(KeepBest(config.keep_best))
+        features.append(Evaluation(config.eval_every, config.eval_n, config.seed))
     return features
 
 

@@ -75,9 +75,10 @@ def load_tensors(path: Path) -> tuple[dict[str, torch.Tensor], dict[str, str]]:
     from safetensors import SafetensorError
     from safetensors.torch import load as load_safetensors_bytes
 
-    if not path.is_file():
-        raise GanError(f"{path} is missing; the run directory is incomplete")
-    data = path.read_bytes()
+    try:
+        data = path.read_bytes()
+    except (FileNotFoundError, IsADirectoryError) as exc:  # a reader racing a checkpoint's move retries on GanError
+        raise GanError(f"{path} is missing; the run directory is incomplete") from exc
     try:
         tensors = load_safetensors_bytes(data)
     except (SafetensorError, ValueError, RuntimeError) as exc:
@@ -149,7 +150,8 @@ PENDING = ".checkpoint-"  # + STEP: a complete checkpoint whose files are being 
 def _pending(run: Path) -> list[Path]:
     """Complete checkpoints not yet moved into place, oldest first (there is at most one but after a crash)."""
     try:
-        found = [p for p in run.iterdir() if p.name.startswith(PENDING) and not p.name.endswith(".tmp") and p.is_dir()]
+        found = [p for p in run.iterdir() if p.name.startswith(PENDING) and p.name[len(PENDING):].isdigit()
+                 and p.is_dir()]
     except (FileNotFoundError, NotADirectoryError):
         return []
     return sorted(found, key=lambda p: int(p.name[len(PENDING):]))
@@ -171,9 +173,11 @@ def checkpoint_file(run: Path, name: str) -> Path:
 def finish_checkpoint(run: Path) -> None:
     """Move a complete checkpoint's remaining files into place and drop any half-written one.
 
-    Called by the one training that holds the run (``RunLock``), before it
-    writes or reads a checkpoint: what a killed process left is then
-    finished (if it was complete) or forgotten (if it was not).
+    Called by the one training that holds the run (``RunLock``) when it
+    opens the run and before each checkpoint it writes: what a killed
+    process left is then finished (if it was complete) or forgotten (if it
+    was not). Reads need not wait for it: :func:`checkpoint_file` finds the
+    files still waiting.
     """
     for folder in _pending(run):
         for file in sorted(folder.iterdir()):
@@ -290,6 +294,11 @@ class RunWriter:
     Nothing appears at ``path`` until the first checkpoint is complete, so bad
     input or a crash in the first steps leaves no half-made run behind. The
     writer holds no lock itself: it is made under the run's ``RunLock``.
+    Its staging folder has a fixed name (``.NAME.partial``), unlike
+    :func:`gan_core.safefiles.staged_folder`'s: it lives as long as the
+    first steps of a training, and the lock makes a leftover one, from a
+    killed process, safe to clear. A kill before the first checkpoint's
+    rename loses those first steps, by design: nothing was promised yet.
     """
 
     def __init__(self, path: Path, *, existing: bool = False) -> None:
@@ -320,8 +329,9 @@ class RunWriter:
         }
         with deferred_signals():  # a new run's first checkpoint is published with it, under the same guard
             publish_checkpoint(self.path, step, files)
-            if not self.committed:
+            if not self.committed:  # a new run's commit: its staging folder becomes the run, in one rename
                 os.replace(self.path, self.final)
+                sync_folder(self.final.parent)
                 self.path = self.final
                 self.committed = True
 

@@ -136,6 +136,9 @@ class TrainingSession:
             out = _output_path(config)
         try:
             self._set_up(config, resume, init_from, out)
+            chosen = list(default_features(config, console) if features is None else features)
+            self.callbacks = Callbacks([*chosen, *callbacks])
+            self.trainer.callbacks = self.callbacks
             if resume is None:  # only now, with the input checked, does anything appear on disk
                 out.parent.mkdir(parents=True, exist_ok=True)
                 self.lock = RunLock(out)
@@ -150,9 +153,7 @@ class TrainingSession:
         except BaseException:
             self.lock.release()
             raise
-        chosen = list(default_features(config, console, self.evaluator) if features is None else features)
-        self.callbacks = Callbacks([*chosen, *callbacks])
-        self.trainer.callbacks = self.callbacks
+
 
     def _set_up(self, config: TrainConfig, resume: Path | None, init_from: Path | None, out: Path) -> None:
         previous = read_run(resume) if resume else None
@@ -208,6 +209,8 @@ class TrainingSession:
         if self.held_out:
             self.run_info["data"]["holdout"] = {"fraction": self.holdout, "images": self.held_out, "seed": config.seed}
         self.best: dict[str, Any] = dict((previous or {}).get("best") or {})
+        if self.best:  # a resumed run keeps what --keep-best found so far in its run.json
+            self.run_info["best"] = dict(self.best)
         self.trainer = Trainer(
             self.built.generator, self.built.discriminator, self.prior, parts.loss, data.to(device), self.opt_g,
             self.opt_d, schedule, self.state, checkpoint=self.checkpoint, regulariser=self.regulariser,
@@ -262,12 +265,11 @@ class TrainingSession:
 
     def _run(self) -> Path:
         writer = self.writer
-        self.callbacks.bind(self)
-        self.callbacks.on_start(writer.final, self.run_info)
         status, error = "failed", None
         try:
+            self.callbacks.bind(self)
+            self.callbacks.on_start(writer.final, self.run_info)
             self.trainer.run()
-            self.fit_sampler(writer.path)
             status = "finished"
         except (StopRequested, KeyboardInterrupt) as exc:
             status, error = "interrupted", exc
@@ -287,15 +289,17 @@ class TrainingSession:
             error = exc
             raise
         finally:
-            writer.discard_if_uncommitted()
             try:
                 self.callbacks.on_end(writer.path, status, error)
             except Exception:
                 if error is None:  # a callback's own failure must not hide the one that stopped training
                     raise
+            finally:
+                writer.discard_if_uncommitted()  # after on_end: callbacks still see the folder they followed
             if status == "interrupted" and writer.committed:
                 self.console.print(f"Interrupted: checkpoint saved at step {self.run_info['checkpoint']['step']} in "
                                    f"{writer.path}; continue with --resume {writer.path}")
+        self.fit_sampler(writer.path)  # after the progress display ended: fitting shows a progress of its own
         return writer.path
 
     def fit_sampler(self, path: Path) -> None:

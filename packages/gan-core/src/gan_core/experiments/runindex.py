@@ -21,6 +21,7 @@ from pathlib import Path
 from typing import Any
 
 from ..kinds import run_kinds
+from ..runs import checkpoint_file
 from ..directions import HIGHER, LOWER, parse as parse_direction
 from ..errors import GanError
 
@@ -140,7 +141,7 @@ def _natural_key(path: Path) -> list[Any]:
 
 def read_record(path: Path) -> RunRecord:
     """The record of one run directory; a missing or corrupt run.json is a GanError."""
-    info = _read_json(path / RUN_FILE)
+    info = _read_json(checkpoint_file(path, RUN_FILE))  # a checkpoint cut while moving into place counts whole
     if not isinstance(info, dict) or not isinstance(info.get("components"), dict) or "train" not in info:
         raise GanError(f"{path / RUN_FILE} is not a gan run description (no components or train settings)")
     curves = read_curves(path / METRICS_FILE)

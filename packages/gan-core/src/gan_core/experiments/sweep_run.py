@@ -27,7 +27,8 @@ from typing import Any
 
 from ..directions import direction_of, tune_mode
 from ..errors import GanError
-from ..runs import RUN_FILE, atomic_write_json
+from ..runs import RUN_FILE, checkpoint_file, read_run
+from ..safefiles import atomic_write_json
 from .sweep_spec import SweepSpec, Trial, expand, keep_ids, trial_settings, validate
 
 SWEEP_FILE = "sweep.json"
@@ -64,7 +65,7 @@ class SweepPlan:
         path = self.run_dir(trial)
         if not (path / RUN_FILE).is_file():
             return "new"
-        status = json.loads((path / RUN_FILE).read_text()).get("status")
+        status = json.loads(checkpoint_file(path, RUN_FILE).read_text()).get("status")
         evaluated = (path / "eval.json").is_file() and all((path / "evals" / f"{s}.json").is_file()
                                                           for s in trial.eval_samplers)
         if status == "diverged" or (status == "finished" and evaluated):
@@ -213,24 +214,27 @@ def run_trial(tune_config: dict[str, Any]) -> None:
     settings = dict(config["settings"])
 
     class Report(Callback):
-        """Sends each --eval-every evaluation to Tune once its epoch's checkpoint is on disk.
+        """Sends each --eval-every evaluation to Tune once a checkpoint at or after its step is on disk.
 
         ASHA may stop the trial at any report, and a stopped trial should
         leave a run to look at: so it reports from ``on_checkpoint``, with
-        the evaluation the run holds for that step (``run.last_eval``).
+        the run's latest evaluation (``run.last_eval``) not sent yet.
         """
 
+        reported = -1  # the step of the last evaluation sent
+
         def on_checkpoint(self, step: int, path: Path) -> None:
-            last = self.run.last_eval
-            if last is not None and last["step"] == step:
+            last = self.run.last_eval  # --checkpoint-every N may checkpoint after the evaluation's step
+            if last is not None and self.reported < last["step"] <= step:
+                self.reported = last["step"]
                 tune.report({**last["values"], "epoch": last["epoch"]})
 
-    info = json.loads((path / RUN_FILE).read_text()) if (path / RUN_FILE).is_file() else None
+    info = read_run(path) if (path / RUN_FILE).is_file() else None
     if info is None:
         train({**settings, "out": str(path)}, callbacks=[Report()])
     elif info.get("status") not in ("finished", "diverged") and info["checkpoint"]["step"] < info["train"]["steps"]:
         train(None, resume=path, callbacks=[Report()])  # interrupted: on from its last checkpoint
-    info = json.loads((path / RUN_FILE).read_text())
+    info = read_run(path)
     if info.get("status") == "diverged":
         # ASHA needs its metric in every report: a diverged trial has no value for it
         nan = {config["early_stop"]: float("nan")} if config.get("early_stop") else {}
