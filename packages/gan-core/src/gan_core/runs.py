@@ -38,7 +38,15 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from .errors import GanError
-from .safefiles import FileLock, atomic_write_bytes, atomic_write_json, deferred_signals, sync_folder, write_synced
+from .safefiles import (
+    FileLock,
+    atomic_write_bytes,
+    atomic_write_json,
+    deferred_signals,
+    json_bytes,
+    sync_folder,
+    write_synced,
+)
 
 if TYPE_CHECKING:  # reading run.json and refusing a wrong path need no torch: it is imported where tensors are
     import torch
@@ -325,7 +333,7 @@ class RunWriter:
         files = {
             WEIGHTS_FILE: tensor_bytes(weights, meta),
             OPTIM_FILE: tensor_bytes(optim, {**meta, "gan.optim": json.dumps(optim_info)}),
-            RUN_FILE: _json_bytes(run_info),
+            RUN_FILE: json_bytes(run_info),
         }
         with deferred_signals():  # a new run's first checkpoint is published with it, under the same guard
             publish_checkpoint(self.path, step, files)
@@ -344,7 +352,7 @@ class RunWriter:
         folder = self.path / "best"
         folder.mkdir(exist_ok=True)
         publish_checkpoint(folder, step, {WEIGHTS_FILE: tensor_bytes(weights, {STEP_KEY: str(step)}),
-                                          RUN_FILE: _json_bytes(run_info)})
+                                          RUN_FILE: json_bytes(run_info)})
 
     def log(self, record: Mapping[str, Any]) -> None:
         append_jsonl(self.path / METRICS_FILE, record)
@@ -352,7 +360,3 @@ class RunWriter:
     def discard_if_uncommitted(self) -> None:
         if not self.committed and self.path.exists():
             shutil.rmtree(self.path, ignore_errors=True)
-
-
-def _json_bytes(obj: Any) -> bytes:
-    return (json.dumps(obj, indent=2, sort_keys=False) + "\n").encode()

@@ -7,8 +7,9 @@ apart with a lock that the kernel releases however the holder dies, and
 directories, sampled PNG folders, reports, scaffolded plugins and sweeps all
 use these, so each guarantee is written (and tested) once.
 
-Everything here respects the umask: files are created with the default
-mode and only renamed, never chmod-ed.
+Everything here respects the umask: temporary files and folders, which
+tempfile creates private, are given the mode open() and mkdir() would have
+given them before they are renamed into place.
 """
 
 from __future__ import annotations
@@ -61,8 +62,13 @@ def atomic_write_bytes(path: Path, data: bytes) -> None:
         raise
 
 
+def json_bytes(obj: Any) -> bytes:
+    """How gan writes a JSON file (run.json, eval.json...): indented, keys in their order, a final newline."""
+    return (json.dumps(obj, indent=2, sort_keys=False) + "\n").encode()
+
+
 def atomic_write_json(path: Path, obj: Any) -> None:
-    atomic_write_bytes(path, (json.dumps(obj, indent=2, sort_keys=False) + "\n").encode())
+    atomic_write_bytes(path, json_bytes(obj))
 
 
 def write_synced(path: Path, data: bytes) -> None:

@@ -96,7 +96,7 @@ class Evaluator:
             "n_reference": len(self.reference),
             "ref": f"{p.dataset_name} {p.ref}",
             "features": {"name": self.extractor.name, "sha256": self.extractor.digest, "about": self.extractor.description},
-            "directions": {m.headline: direction_of(m) for m in self.metrics},
+            "directions": self.directions(),
         }
 
 

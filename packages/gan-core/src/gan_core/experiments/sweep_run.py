@@ -17,7 +17,6 @@ import json
 import math
 import os
 import secrets
-import shutil
 import tempfile
 from collections.abc import Iterator
 from contextlib import AbstractContextManager, ExitStack, contextmanager
@@ -402,11 +401,8 @@ def private_folder() -> Iterator[Path]:
     stay under about 100 bytes, which a long $TMPDIR (macOS) would break.
     """
     root = "/tmp" if os.path.isdir("/tmp") else None
-    folder = Path(tempfile.mkdtemp(prefix="gan-ray-", dir=root))
-    try:
-        yield folder
-    finally:
-        shutil.rmtree(folder, ignore_errors=True)
+    with tempfile.TemporaryDirectory(prefix="gan-ray-", dir=root, ignore_cleanup_errors=True) as folder:
+        yield Path(folder)
 
 
 def token_settings(folder: Path) -> dict[str, str]:
