@@ -80,6 +80,8 @@ class ClusterGANLoss(Loss):
 
     name = "clustergan"
     Options = ClusterGANOptions
+    stacks = True
+    member_options = ("beta_n", "beta_c")
     own_requirements = {
         ENCODER: "E(G(z)) must recover the code; mlp and dcgan build one",
         CLUSTER_CODES: "the codes must carry a cluster; use --prior cluster or cluster-gmm",
@@ -109,6 +111,11 @@ class ClusterGANLoss(Loss):
 
     def provides(self) -> frozenset[str]:
         return self.base.provides()
+
+    def stack_refusal(self) -> str | None:
+        """It stacks when its base loss does (the base's member options stay fixed within a group)."""
+        refusal = self.base.stack_refusal()
+        return None if refusal is None else f"its base loss '{self.base.name}' cannot: {refusal}"
 
     # --- the base loss decides everything about D
     def defaults(self) -> TrainingDefaults:

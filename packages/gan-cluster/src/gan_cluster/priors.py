@@ -39,6 +39,8 @@ class _ClusterPrior(Prior):
     provided = frozenset({CLUSTER_CODES})
     Options = ClusterOptions
     supports_spread = True
+    stacks = True
+    member_options = ("sigma",)
 
     def __init__(self, options: Any, latent_dim: int | None = None) -> None:
         super().__init__(options, latent_dim)
@@ -46,9 +48,10 @@ class _ClusterPrior(Prior):
 
     def clusters(self, n: int, component: int | None) -> torch.Tensor:
         import torch
+        from gan_core import rng
 
         if component is None:
-            return torch.randint(0, self.num_components, (n,), device=self.device)
+            return rng.integers(self.num_components, n, device=self.device)
         return torch.full((n,), component, dtype=torch.long, device=self.device)
 
     def describe(self) -> dict[str, Any]:
@@ -67,9 +70,10 @@ class OneHotCluster(_ClusterPrior):
     def sample(self, n: int, *, component: int | None = None) -> Latent:
         import torch
         import torch.nn.functional as F
+        from gan_core import rng
 
         k = self.clusters(n, component)
-        z_n = self.spread * self.options.sigma * torch.randn(n, self.latent_dim, device=self.device)
+        z_n = self.spread * self.options.sigma * rng.normal(n, self.latent_dim, device=self.device)
         return Latent(torch.cat([z_n, F.one_hot(k, self.num_components).to(z_n.dtype)], dim=1), k)
 
 
@@ -102,10 +106,10 @@ class ClusterGMM(_ClusterPrior):
         self.register_buffer("means", means)
 
     def sample(self, n: int, *, component: int | None = None) -> Latent:
-        import torch
+        from gan_core import rng
 
         k = self.clusters(n, component)
-        eps = torch.randn(n, self.latent_dim, device=self.device)
+        eps = rng.normal(n, self.latent_dim, device=self.device)
         return Latent(self.means[k] + self.spread * self.options.sigma * eps, k)
 
     def describe(self) -> dict[str, Any]:

@@ -111,21 +111,30 @@ def split_holdout(data: ImageData, fraction: float, seed: int) -> tuple[ImageDat
     (or disturb) the training RNG: a resumed run and a sampler refitted later
     find exactly the same images.
     """
-    import torch
-
     if not fraction:
         return data, None
-    count = int(round(len(data) * fraction))
-    if count < 1 or count >= len(data):
-        raise GanError(f"--holdout {fraction} keeps {count} of {len(data)} images; use a share between 0 and 1 that leaves both sides some")
-    order = torch.randperm(len(data), generator=torch.Generator().manual_seed(seed + 7919))
-    order = order.to(data.images.device)
+    train, held = holdout_indices(len(data), fraction, seed)
 
     def pick(index: torch.Tensor) -> ImageData:
+        index = index.to(data.images.device)
         labels = None if data.labels is None else data.labels[index]
         return ImageData(data.images[index], labels, data.num_classes, data.source)
 
-    return pick(order[count:]), pick(order[:count])
+    return pick(train), pick(held)
+
+
+def holdout_indices(size: int, fraction: float, seed: int) -> tuple[torch.Tensor, torch.Tensor]:
+    """The indices of the images D trains on and of the held-out slice, as :func:`split_holdout` picks them.
+
+    A stacked group keeps one copy of the data and each member's indices.
+    """
+    import torch
+
+    count = int(round(size * fraction))
+    if count < 1 or count >= size:
+        raise GanError(f"--holdout {fraction} keeps {count} of {size} images; use a share between 0 and 1 that leaves both sides some")
+    order = torch.randperm(size, generator=torch.Generator().manual_seed(seed + 7919))
+    return order[count:], order[:count]
 
 
 def provided_by(parts: list[Component], has_labels: bool) -> set[str]:

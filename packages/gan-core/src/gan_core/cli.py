@@ -104,6 +104,7 @@ def train(
     betas: Annotated[Optional[str], typer.Option(help="Adam betas as B1,B2. [default: the loss's, 0.5,0.999]")] = None,
     d_steps: Annotated[Optional[int], typer.Option(help="D steps per G step. [default: the loss's, 1]")] = None,
     seed: Annotated[Optional[int], typer.Option(help="Random seed: same seed, device and CPU threads, same run (on CUDA add --deterministic). [default: 0]")] = None,
+    seeds: Annotated[Optional[str], typer.Option(help="Train a group: N runs from --seed on, or the seeds listed (0,3,7), each in OUT/seed=K, stacked in one model when the components allow.")] = None,
     device: Annotated[Optional[str], typer.Option(help="auto, cpu or cuda. [default: auto]")] = None,
     log_every: Annotated[Optional[int], typer.Option(help="Log losses every N steps (one host sync each). [default: 50]")] = None,
     checkpoint_every: Annotated[Optional[int], typer.Option(help="Checkpoint every N steps (0: each epoch). [default: 0]")] = None,
@@ -135,6 +136,10 @@ def train(
         deterministic=deterministic or None, data_dir=str(data_dir) if data_dir else None, out=str(out) if out else None,
         options=parse_assignments(option or []) or None,
     )
+    from .group import is_group
+
+    if resume is not None and is_group(resume) or seeds is not None:
+        return _train_group(cli, seeds, config, resume, init_from, tensorboard)
     settings = settings_for(cli, config_file=config, resume=resume, init_from=init_from)
     choose_all(settings, saved=resume is not None)  # names and options refused here, before torch is imported
     from .training import train as run_training
@@ -142,6 +147,48 @@ def train(
     started = time.perf_counter()
     path = run_training(settings, resume=resume, init_from=init_from, callbacks=callbacks, console=err)
     stdout.print(f"Trained {path} in {time.perf_counter() - started:.1f}s")
+
+
+def _train_group(cli: dict, seeds: str | None, config: Path | None, resume: Path | None, init_from: Path | None,
+                 tensorboard: Path | None) -> None:
+    """``gan train --seeds``, or ``--resume`` of a group's folder: every member under OUT/seed=K."""
+    import dataclasses
+
+    from .assembly import choose_all
+    from .callbacks import TensorBoardLogger
+    from .config import settings_for
+    from .group import group_members, member_folder, parse_seeds
+
+    if resume is not None:
+        if seeds is not None:
+            raise GanError(f"--seeds cannot change the members of the group {resume}; resume it without --seeds")
+        members = group_members(resume)
+        configs = [settings_for(cli, config_file=config, resume=path) for path in members]
+        out = resume
+    else:
+        if init_from is not None:
+            raise GanError("--init-from starts one run from another; train the group without it, or each seed alone")
+        base = settings_for(cli, config_file=config)
+        configs = [dataclasses.replace(base, seed=seed) for seed in parse_seeds(seeds or "1", base.seed)]
+        out = Path(base.out) if base.out else _group_path(base)
+    for settings in configs:
+        choose_all(settings, saved=resume is not None)
+    from .group import train_group
+
+    callbacks_for = (lambda m: [TensorBoardLogger(tensorboard / member_folder(configs[m].seed))]) if tensorboard \
+        else (lambda m: [])
+    started = time.perf_counter()
+    paths = train_group(configs, out, resume=resume is not None, callbacks_for=callbacks_for, console=err)
+    stdout.print(f"Trained {len(paths)} runs in {out} in {time.perf_counter() - started:.1f}s")
+
+
+def _group_path(config: Any) -> Path:
+    base = Path("runs") / f"{config.prior}-{config.loss}-seeds"
+    out, n = base, 1
+    while out.exists():
+        n += 1
+        out = base.with_name(f"{base.name}-{n}")
+    return out
 
 
 class Format(str, Enum):

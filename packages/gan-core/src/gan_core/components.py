@@ -69,7 +69,25 @@ class Component:
     requires: ClassVar[Mapping[str, str]] = {}
     provided: ClassVar[frozenset[str]] = frozenset()
 
+    #: whether an instance may train as one member of a stacked group (``gan train --seeds N``): its
+    #: code obeys the rules in docs/plugins.md, "Stacked training" (no host syncs in a step, static
+    #: shapes, randomness only from :mod:`gan_core.rng`, reductions only over the batch, state changed
+    #: only in its own tensors). False (the default for a component written before 1.1): a group with
+    #: it trains its runs one after another, each exactly as ``gan train --seed K`` would.
+    stacks: ClassVar[bool] = False
+    #: options (plain numbers) whose values may differ between the members of one group: during a
+    #: stacked step the component reads each as a 0-d tensor holding its member's value
+    member_options: ClassVar[tuple[str, ...]] = ()
+
     options: Any
+
+    def stack_refusal(self) -> str | None:
+        """Why this instance cannot be a member of a stacked group (one clause), or None when it can.
+
+        The default reads :attr:`stacks`; a component that stacks only under
+        some options overrides this (an architecture with dropout, say).
+        """
+        return None if self.stacks else "it does not declare stacks = True"
 
     @classmethod
     def summary(cls) -> str:

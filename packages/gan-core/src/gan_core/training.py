@@ -125,9 +125,13 @@ class TrainingSession:
     """
 
     def __init__(self, config: TrainConfig, resume: Path | None, init_from: Path | None, console: Console,
-                 callbacks: Sequence[Callback] = (), features: Sequence[Callback] | None = None) -> None:
+                 callbacks: Sequence[Callback] = (), features: Sequence[Callback] | None = None,
+                 shared: Shared | None = None) -> None:
         self.config, self.console = config, console
         self.last_eval: dict[str, Any] | None = None
+        #: set when this run is a member of a stacked group: its own training stream (see gan_core.stacking)
+        self.member_generator: torch.Generator | None = None
+        self.shared = shared
         if resume is not None:
             read_run(resume)  # a wrong path is refused before anything (a lock file) is made beside it
             out = resume
@@ -138,7 +142,8 @@ class TrainingSession:
             self._set_up(config, resume, init_from, out)
             chosen = list(default_features(config, console) if features is None else features)
             self.callbacks = Callbacks([*chosen, *callbacks])
-            self.trainer.callbacks = self.callbacks
+            if self.trainer is not None:
+                self.trainer.callbacks = self.callbacks
             if resume is None:  # only now, with the input checked, does anything appear on disk
                 out.parent.mkdir(parents=True, exist_ok=True)
                 self.lock = RunLock(out)
@@ -165,7 +170,11 @@ class TrainingSession:
         sampler = construct(spec.chosen["sampler"])  # before seeding: a sampler's own layers must not shift G and D's init
         torch.manual_seed(config.seed)  # components may draw at construction (a mixture's fixed means)
         parts = spec.instantiate()
-        data = load_data(parts.dataset, config.data_dir)  # type: ignore[arg-type]
+        if self.shared is not None:
+            data = self.shared.load(spec.chosen["dataset"], parts.dataset, config.data_dir)
+        else:
+            data = load_data(parts.dataset, config.data_dir)  # type: ignore[arg-type]
+        self.all_data = data
         self.holdout = config.holdout if config.holdout is not None else float(getattr(sampler, "holdout", 0.0))
         data, held = split_holdout(data, self.holdout, config.seed)  # D never sees the held-out slice
         self.held_out = 0 if held is None else len(held)
@@ -187,7 +196,10 @@ class TrainingSession:
                 "pass a larger --epochs or --steps to train it further"
             )
         with seeded(config.seed, device):  # building it draws (a network's init): the training stream must not see it
-            self.evaluator = build_evaluator(config, spec.chosen["dataset"], device)
+            if self.shared is not None:
+                self.evaluator = self.shared.evaluator(config, spec.chosen["dataset"], device)
+            else:
+                self.evaluator = build_evaluator(config, spec.chosen["dataset"], device)
 
         self.built: BuiltRun = build_run(parts, data.shape, device)
         self.regulariser = perceptual_regulariser(config.perceptual, data.shape, device) if config.perceptual else None
@@ -201,8 +213,9 @@ class TrainingSession:
         if previous is not None:
             self.fixed = self._restore(resume)  # type: ignore[arg-type]
 
-        schedule = Schedule(config.batch_size, optim.d_steps, self.total, self.steps_per_epoch, config.log_every,
-                            config.checkpoint_every)
+        self.parts, self.optim = parts, optim
+        self.schedule = schedule = Schedule(config.batch_size, optim.d_steps, self.total, self.steps_per_epoch,
+                                            config.log_every, config.checkpoint_every)
         self.run_info = _run_info(config, spec.chosen, optim, data, self.total, self.steps_per_epoch, device, init_from,
                                   previous, out, parts.prior.latent_dim)
         self.run_info["train"]["holdout"] = self.holdout
@@ -211,7 +224,7 @@ class TrainingSession:
         self.best: dict[str, Any] = dict((previous or {}).get("best") or {})
         if self.best:  # a resumed run keeps what --keep-best found so far in its run.json
             self.run_info["best"] = dict(self.best)
-        self.trainer = Trainer(
+        self.trainer: Any = None if self.shared is not None else Trainer(  # a group's member: the group's engine
             self.built.generator, self.built.discriminator, self.prior, parts.loss, data.to(device), self.opt_g,
             self.opt_d, schedule, self.state, checkpoint=self.checkpoint, regulariser=self.regulariser,
         )
@@ -240,9 +253,7 @@ class TrainingSession:
     def checkpoint(self, step: int) -> None:
         tensors_g, info_g = optimizer_tensors("opt_g", self.opt_g)
         tensors_d, info_d = optimizer_tensors("opt_d", self.opt_d)
-        trainer_state = {"trainer.rng_cpu": torch.get_rng_state(), "trainer.fixed_z": self.fixed.z}
-        if self.device.type == "cuda":
-            trainer_state["trainer.rng_cuda"] = torch.cuda.get_rng_state(self.device)
+        trainer_state = {**self.rng_states(), "trainer.fixed_z": self.fixed.z}
         if self.state.order is not None:
             trainer_state["trainer.order"] = self.state.order
         if self.fixed.labels is not None:
@@ -257,6 +268,18 @@ class TrainingSession:
         )
         self.callbacks.on_checkpoint(step, self.writer.path)
 
+    def rng_states(self) -> dict[str, torch.Tensor]:
+        """The training stream's state as the checkpoint saves it (a group's member: its own generator's)."""
+        g = self.member_generator
+        if g is None:
+            states = {"trainer.rng_cpu": torch.get_rng_state()}
+            if self.device.type == "cuda":
+                states["trainer.rng_cuda"] = torch.cuda.get_rng_state(self.device)
+            return states
+        if self.device.type == "cuda":  # alone, it would draw nothing on the CPU while training
+            return {"trainer.rng_cpu": self.cpu_rng_at_start, "trainer.rng_cuda": g.get_state()}
+        return {"trainer.rng_cpu": g.get_state()}
+
     def run(self) -> Path:
         try:
             return self._run()
@@ -264,18 +287,30 @@ class TrainingSession:
             self.lock.release()
 
     def _run(self) -> Path:
-        writer = self.writer
         status, error = "failed", None
         try:
-            self.callbacks.bind(self)
-            self.callbacks.on_start(writer.final, self.run_info)
+            self.start()
             self.trainer.run()
             status = "finished"
-        except (StopRequested, KeyboardInterrupt) as exc:
-            status, error = "interrupted", exc
+        except BaseException as exc:
+            status, error = self.failed(exc)
             raise
-        except TrainingDiverged as exc:
-            status, error = "diverged", exc
+        finally:
+            self.end(status, error)
+        self.fit_sampler(self.writer.path)  # after the progress display ended: fitting shows a progress of its own
+        return self.writer.path
+
+    def start(self) -> None:
+        """Bind the callbacks and tell them the run starts."""
+        self.callbacks.bind(self)
+        self.callbacks.on_start(self.writer.final, self.run_info)
+
+    def failed(self, exc: BaseException) -> tuple[str, BaseException]:
+        """The status an exception ends the run with; a divergence is recorded (and its message completed)."""
+        if isinstance(exc, (StopRequested, KeyboardInterrupt)):
+            return "interrupted", exc
+        if isinstance(exc, TrainingDiverged):
+            writer = self.writer
             if writer.committed:  # the last good checkpoint stays as it is; run.json says why it ended
                 self.run_info.update(status="diverged", diverged=exc.message, updated=_now())
                 writer.update_info(self.run_info)
@@ -284,23 +319,22 @@ class TrainingSession:
             else:
                 exc.message += (" before its first checkpoint, so no run was written; "
                                 "try lower learning rates or another loss")
-            raise
-        except BaseException as exc:
-            error = exc
-            raise
+            return "diverged", exc
+        return "failed", exc
+
+    def end(self, status: str, error: BaseException | None) -> None:
+        """Tell the callbacks how the run ended, then drop a folder that never got a checkpoint."""
+        writer = self.writer
+        try:
+            self.callbacks.on_end(writer.path, status, error)
+        except Exception:
+            if error is None:  # a callback's own failure must not hide the one that stopped training
+                raise
         finally:
-            try:
-                self.callbacks.on_end(writer.path, status, error)
-            except Exception:
-                if error is None:  # a callback's own failure must not hide the one that stopped training
-                    raise
-            finally:
-                writer.discard_if_uncommitted()  # after on_end: callbacks still see the folder they followed
-            if status == "interrupted" and writer.committed:
-                self.console.print(f"Interrupted: checkpoint saved at step {self.run_info['checkpoint']['step']} in "
-                                   f"{writer.path}; continue with --resume {writer.path}")
-        self.fit_sampler(writer.path)  # after the progress display ended: fitting shows a progress of its own
-        return writer.path
+            writer.discard_if_uncommitted()  # after on_end: callbacks still see the folder they followed
+        if status == "interrupted" and writer.committed:
+            self.console.print(f"Interrupted: checkpoint saved at step {self.run_info['checkpoint']['step']} in "
+                               f"{writer.path}; continue with --resume {writer.path}")
 
     def fit_sampler(self, path: Path) -> None:
         """Fit the run's default sampler now (once), if it needs fitting, so sampling starts at once."""
@@ -329,6 +363,27 @@ class TrainingSession:
             torch.cuda.set_rng_state(optim["trainer.rng_cuda"], device)
         labels = optim.get("trainer.fixed_labels")
         return Latent(optim["trainer.fixed_z"].to(device), None if labels is None else labels.to(device))
+
+
+class Shared:
+    """What the members of a stacked group load once, not once each: the dataset and the evaluator."""
+
+    def __init__(self) -> None:
+        self._data: dict[str, Any] = {}
+        self._evaluators: dict[str, Any] = {}
+
+    def load(self, chosen: Chosen, dataset: Any, data_dir: str | None) -> Any:
+        key = json.dumps([chosen.record(), data_dir], sort_keys=True, default=str)
+        if key not in self._data:
+            self._data[key] = load_data(dataset, data_dir)
+        return self._data[key]
+
+    def evaluator(self, config: TrainConfig, dataset: Chosen, device: torch.device) -> Any:
+        key = json.dumps([config.eval_every, config.eval_n, config.keep_best, config.options.get("metric"),
+                          dataset.record(), config.data_dir, str(device)], sort_keys=True, default=str)
+        if key not in self._evaluators:
+            self._evaluators[key] = build_evaluator(config, dataset, device)
+        return self._evaluators[key]
 
 
 def build_evaluator(config: TrainConfig, dataset: Chosen, device: torch.device) -> Any:

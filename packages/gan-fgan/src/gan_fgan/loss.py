@@ -33,6 +33,7 @@ class FGANLoss(Loss):
     """The f-GAN objective for one divergence (set by each subclass)."""
 
     Options = FGANOptions
+    stacks = True
     divergence: ClassVar[Divergence]
 
     def bound(self, real_v: torch.Tensor, fake_v: torch.Tensor) -> torch.Tensor:

@@ -33,6 +33,7 @@ class SupervisedLoss(Loss):
     """Approach 1: a (K+1)-way D, classes for real images and class K for fakes; G aims at its component's class."""
 
     name = "gm-supervised"
+    stacks = True
     requires = _NEEDS
     provided = frozenset({CLASS_CONDITIONAL_LOSS})
 
@@ -69,6 +70,8 @@ class AuxiliaryClassifierLoss(Loss):
 
     name = "gm-aux"
     Options = AuxOptions
+    stacks = True
+    member_options = ("class_weight",)
     requires = _NEEDS
     provided = frozenset({CLASS_CONDITIONAL_LOSS})
 

@@ -33,6 +33,8 @@ class StaticGM(Prior):
     name = "gm-static"
     Options = StaticGMOptions
     supports_spread = True
+    stacks = True
+    member_options = ("c", "sigma")  # both only shape the means and scales each member draws at construction
 
     def __init__(self, options: Any, latent_dim: int | None = None) -> None:
         import torch
@@ -50,16 +52,17 @@ class StaticGM(Prior):
 
     def components(self, n: int, component: int | None) -> torch.Tensor:
         import torch
+        from gan_core import rng
 
         if component is None:
-            return torch.randint(0, self.num_components, (n,), device=self.device)
+            return rng.integers(self.num_components, n, device=self.device)
         return torch.full((n,), component, dtype=torch.long, device=self.device)
 
     def sample(self, n: int, *, component: int | None = None) -> Latent:
-        import torch
+        from gan_core import rng
 
         k = self.components(n, component)
-        eps = torch.randn(n, self.latent_dim, device=self.device)
+        eps = rng.normal(n, self.latent_dim, device=self.device)
         # reparameterised: gradients reach means and sigmas when they are parameters
         return Latent(self.means[k] + self.spread * self.sigmas[k] * eps, k)
 

@@ -33,6 +33,8 @@ class SANOptions:
 
 class _SAN(Loss):
     Options = SANOptions
+    stacks = True
+    member_options = ("lambda_",)
 
     def discriminator_outputs(self, prior: Prior) -> int:
         return 1

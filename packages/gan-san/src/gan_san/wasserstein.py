@@ -39,6 +39,8 @@ class WGAN(Loss):
 
     name = "wgan"
     Options = WGANOptions
+    stacks = True
+    member_options = ("clip", "lr")
     provided = frozenset({UNBOUNDED_CRITIC})
 
     def defaults(self) -> TrainingDefaults:
@@ -77,6 +79,8 @@ class WGANGP(Loss):
 
     name = "wgan-gp"
     Options = WGANGPOptions
+    stacks = True
+    member_options = ("lambda_", "lr")
     provided = frozenset({UNBOUNDED_CRITIC})
 
     def defaults(self) -> TrainingDefaults:

@@ -28,6 +28,12 @@ class DCGAN(Architecture):
     name = "dcgan"
     Options = DCGANOptions
     provided = frozenset({ENCODER})
+    stacks = True
+
+    def stack_refusal(self) -> str | None:
+        if self.options.dropout > 0:
+            return "its dropout draws masks from torch's global generator, which members would share"
+        return None
 
     def build_encoder(self, spec: NetworkSpec, outputs: int) -> nn.Module:
         from .networks import dcgan_encoder

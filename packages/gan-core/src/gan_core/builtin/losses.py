@@ -19,6 +19,7 @@ class VanillaLoss(Loss):
     """Minimax GAN on logits with the non-saturating generator loss (Goodfellow et al. 2014)."""
 
     name = "vanilla"
+    stacks = True
 
     def d_loss(self, d: Discriminator, real: Batch, fake: Batch) -> torch.Tensor:
         import torch.nn.functional as F
@@ -38,6 +39,7 @@ class HingeLoss(Loss):
     """Hinge loss (Lim & Ye 2017; Miyato et al. 2018)."""
 
     name = "hinge"
+    stacks = True
 
     def d_loss(self, d: Discriminator, real: Batch, fake: Batch) -> torch.Tensor:
         import torch.nn.functional as F
@@ -53,6 +55,7 @@ class LeastSquaresLoss(Loss):
     """Least-squares GAN (Mao et al. 2017) with targets 0 (fake) and 1 (real)."""
 
     name = "lsgan"
+    stacks = True
 
     def d_loss(self, d: Discriminator, real: Batch, fake: Batch) -> torch.Tensor:
         r, f = discriminate(d, real.images, fake.images)

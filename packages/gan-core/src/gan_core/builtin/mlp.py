@@ -25,6 +25,12 @@ class MLP(Architecture):
     name = "mlp"
     Options = MLPOptions
     provided = frozenset({ENCODER})
+    stacks = True
+
+    def stack_refusal(self) -> str | None:
+        if self.options.dropout > 0:
+            return "its dropout draws masks from torch's global generator, which members would share"
+        return None
 
     def build_encoder(self, spec: NetworkSpec, outputs: int) -> nn.Module:
         from .networks import mlp_encoder

@@ -20,11 +20,13 @@ class NormalPrior(Prior):
     name = "normal"
     Options = NormalOptions
     supports_spread = True
+    stacks = True
+    member_options = ("std",)
 
     def sample(self, n: int, *, component: int | None = None) -> Latent:
-        import torch
+        from .. import rng
 
-        return Latent(torch.randn(n, self.latent_dim, device=self.device) * (self.options.std * self.spread))
+        return Latent(rng.normal(n, self.latent_dim, device=self.device) * (self.options.std * self.spread))
 
 
 @dataclass(frozen=True)
@@ -43,13 +45,15 @@ class UniformPrior(Prior):
     name = "uniform"
     Options = UniformOptions
     supports_spread = True
+    stacks = True
+    member_options = ("low", "high")
 
     def sample(self, n: int, *, component: int | None = None) -> Latent:
-        import torch
+        from .. import rng
 
         low, high = self.options.low, self.options.high
         centre, width = (low + high) / 2, (high - low) * self.spread
-        return Latent((torch.rand(n, self.latent_dim, device=self.device) - 0.5) * width + centre)
+        return Latent((rng.uniform(n, self.latent_dim, device=self.device) - 0.5) * width + centre)
 
 
 @hookimpl

@@ -1,0 +1,276 @@
+"""``gan train --seeds N``: several runs of one configuration, stacked in one process when the components allow.
+
+The group's folder holds one ordinary run per member, ``OUT/seed=K``, with
+the same files as ``gan train --seed K --out OUT/seed=K`` would write, and
+``group.json`` naming them, so ``gan train --resume OUT`` continues the
+whole group and ``--resume OUT/seed=K`` one member alone.
+
+When every component declares that it stacks (:attr:`Component.stacks`)
+the members train as one stacked model (:mod:`gan_core.stacking`);
+otherwise, or with ``--perceptual`` or ``--init-from``, they train one
+after another, each exactly as alone, and the reason is said once.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+from collections.abc import Callable, Sequence
+from pathlib import Path
+from typing import Any
+
+from rich.console import Console
+
+from .callbacks import Callback
+from .config import TrainConfig
+from .errors import GanError
+
+GROUP_FILE = "group.json"
+GROUP_FORMAT = 1
+
+
+def member_folder(seed: int) -> str:
+    return f"seed={seed}"
+
+
+def parse_seeds(text: str, first: int = 0) -> list[int]:
+    """``"3"`` -> the 3 seeds from ``first``; ``"0,3,7"`` -> those seeds."""
+    text = text.strip()
+    try:
+        if "," in text:
+            seeds = [int(part) for part in text.split(",") if part.strip()]
+        else:
+            count = int(text)
+            if count < 1:
+                raise ValueError
+            seeds = list(range(first, first + count))
+    except ValueError:
+        raise GanError(f"--seeds {text!r} is neither a count (--seeds 5) nor a list of seeds (--seeds 0,3,7)") from None
+    if len(set(seeds)) != len(seeds) or any(s < 0 for s in seeds):
+        raise GanError(f"--seeds {text!r} names a seed twice or a negative seed; give distinct seeds >= 0")
+    return seeds
+
+
+def is_group(path: Path) -> bool:
+    return (path / GROUP_FILE).is_file()
+
+
+def group_members(path: Path) -> list[Path]:
+    """The member runs a group folder lists, in its order."""
+    import json
+
+    try:
+        record = json.loads((path / GROUP_FILE).read_text())
+        return [path / name for name in record["members"]]
+    except (OSError, ValueError, KeyError, TypeError) as exc:
+        raise GanError(f"{path / GROUP_FILE} cannot be read ({exc}); resume its members one by one with "
+                       f"--resume {path}/seed=K") from None
+
+
+def stack_refusal(config: TrainConfig, init_from: Path | None = None) -> str | None:
+    """Why runs of ``config`` cannot train stacked (one clause), or None when they can."""
+    import torch
+
+    from .build import RunSpec
+
+    if config.perceptual:
+        return "--perceptual's feature network does not stack yet"
+    if init_from is not None:
+        return "--init-from starts every member from the same run"
+    spec = RunSpec.from_config(config, kinds=("prior", "loss", "architecture"))
+    with torch.random.fork_rng(devices=[]):  # a prior may draw when built (a static mixture's means)
+        parts = spec.instantiate()
+    for kind in ("prior", "loss", "architecture"):
+        component = getattr(parts, kind)
+        refusal = component.stack_refusal()
+        if refusal is not None:
+            return f"{kind} '{component.name}' cannot stack: {refusal}"
+    return None
+
+
+def _member_values(config: TrainConfig) -> dict[str, Any]:
+    """The settings that must be equal within a group: everything but the seed, the output and the learning rates."""
+    values = dataclasses.asdict(config)
+    for key in ("seed", "out", "lr_g", "lr_d"):
+        values.pop(key)
+    return values
+
+
+def check_same_configuration(configs: Sequence[TrainConfig]) -> None:
+    first = _member_values(configs[0])
+    for config in configs[1:]:
+        other = _member_values(config)
+        differ = sorted(k for k in first if first[k] != other[k] and k != "options")
+        if differ:
+            raise GanError(f"the runs of a group must share their settings but these differ: {', '.join(differ)}; "
+                           "train them as separate groups")
+
+
+def train_group(
+    configs: Sequence[TrainConfig],
+    out: Path,
+    *,
+    resume: bool = False,
+    callbacks_for: Callable[[int], Sequence[Callback]] = lambda m: (),
+    features_for: Callable[[int], Sequence[Callback] | None] | None = None,
+    console: Console | None = None,
+) -> list[Path]:
+    """Train (or continue, ``resume=True``) the runs ``configs`` under ``out/seed=K``; their folders.
+
+    ``callbacks_for(m)`` gives member m's own callbacks (a callback follows
+    one run); ``features_for(m)`` replaces its core features (by default
+    every member has them all but the progress display, which the first
+    member shows for the group).
+    """
+    from .features import ProgressDisplay, default_features
+
+    console = console or Console(stderr=True)
+    if not configs:
+        raise GanError("a group needs at least one seed")
+    check_same_configuration(configs)
+    out = Path(out)
+    paths = [out / member_folder(c.seed) for c in configs]
+    configs = [dataclasses.replace(c, out=str(p)) for c, p in zip(configs, paths)]
+    if not resume and out.exists() and (not out.is_dir() or any(out.iterdir())):
+        raise GanError(f"{out} already exists; continue the group with --resume {out} or choose another --out")
+    if features_for is None:
+        def features_for(m: int) -> list[Callback]:
+            chosen = default_features(configs[m], console)
+            return chosen if m == 0 else [f for f in chosen if not isinstance(f, ProgressDisplay)]
+
+    refusal = stack_refusal(configs[0])
+    if refusal is not None:
+        console.print(f"Training the {len(configs)} runs one after another: {refusal}.")
+        return _one_after_another(configs, paths, resume, callbacks_for, features_for, console, out)
+    return _stacked(configs, paths, resume, callbacks_for, features_for, console, out)
+
+
+def _write_group(out: Path, configs: Sequence[TrainConfig], stacked: bool) -> None:
+    from .safefiles import atomic_write_json
+
+    out.mkdir(parents=True, exist_ok=True)
+    atomic_write_json(out / GROUP_FILE, {
+        "format": GROUP_FORMAT,
+        "members": [member_folder(c.seed) for c in configs],
+        "seeds": [c.seed for c in configs],
+        "stacked": stacked,
+    })
+
+
+def _one_after_another(configs, paths, resume, callbacks_for, features_for, console, out) -> list[Path]:
+    from .training import train
+
+    _write_group(out, configs, stacked=False)
+    done = []
+    for m, (config, path) in enumerate(zip(configs, paths)):
+        if resume and path.exists():
+            from .runs import read_run
+
+            info = read_run(path)
+            if info.get("status") == "finished" and info["checkpoint"]["step"] >= info["train"]["steps"]:
+                done.append(path)
+                continue
+        done.append(train(config, resume=path if resume and path.exists() else None,
+                          callbacks=callbacks_for(m), features=features_for(m), console=console))
+    return done
+
+
+def _stacked(configs, paths, resume, callbacks_for, features_for, console, out) -> list[Path]:
+    import torch
+
+    from .assembly import holdout_indices
+    from .devices import deterministic
+    from .engine import StopRequested
+    from .errors import TrainingDiverged
+    from .stacking import Member, StackedTrainer, StepModule
+    from .training import Shared, TrainingSession
+
+    shared = Shared()
+    sessions: list[TrainingSession] = []
+    with deterministic(configs[0].deterministic):
+        try:
+            for m, (config, path) in enumerate(zip(configs, paths)):
+                session = TrainingSession(config, path if resume else None, None, console, list(callbacks_for(m)),
+                                          features_for(m), shared=shared)
+                device = session.device
+                # the member's stream starts where the global one stands when the same run trains alone
+                if device.type == "cuda":
+                    generator = torch.Generator(device)
+                    generator.set_state(torch.cuda.get_rng_state(device))
+                    session.cpu_rng_at_start = torch.get_rng_state()
+                else:
+                    generator = torch.Generator()
+                    generator.set_state(torch.get_rng_state())
+                session.member_generator = generator
+                sessions.append(session)
+            members = [_member(s, holdout_indices) for s in sessions]
+            first = sessions[0]
+            parts = first.parts
+            module = StepModule(first.built.generator, first.built.discriminator, first.built.prior, parts.loss,
+                                first.built.loss_modules, tuple(first.all_data.shape))
+            trainer = StackedTrainer(
+                module, {"prior": first.built.prior, "loss": parts.loss, "architecture": parts.architecture},
+                members, first.all_data.to(first.device), first.schedule, first.optim.optimizer, first.optim.betas,
+            )
+        except BaseException:
+            for session in sessions:
+                session.lock.release()
+            raise
+        _write_group(out, configs, stacked=True)
+        console.print(f"Training {len(sessions)} runs as one stacked group in {out}: "
+                      + ", ".join(member_folder(c.seed) for c in configs))
+        try:
+            return _run_group(sessions, trainer, StopRequested, TrainingDiverged)
+        finally:
+            for session in sessions:
+                session.lock.release()
+
+
+def _member(session: Any, holdout_indices: Callable[..., Any]) -> Any:
+    from .stacking import Member
+
+    built = session.built
+    modules = {"generator": built.generator, "discriminator": built.discriminator, "prior": built.prior}
+    if built.loss_modules is not None:
+        modules["loss_modules"] = built.loss_modules
+    options = {}
+    for kind, component in (("prior", built.prior), ("loss", session.parts.loss),
+                            ("architecture", session.parts.architecture)):
+        options[kind] = {name: getattr(component.options, name) for name in component.member_options}
+    train_index = None
+    if session.holdout:
+        train_index = holdout_indices(len(session.all_data), session.holdout, session.config.seed)[0].to(session.device)
+    return Member(modules, session.opt_g, session.opt_d, session.member_generator, None, session.checkpoint,  # type: ignore[arg-type]
+                  session.state, session.optim.lr_g, session.optim.lr_d, options, train_index)
+
+
+def _run_group(sessions, trainer, StopRequested, TrainingDiverged) -> list[Path]:
+    for session, member in zip(sessions, trainer.members):
+        member.callbacks = session.callbacks
+        session.trainer = trainer
+    statuses: list[tuple[str, BaseException | None]] = [("failed", None)] * len(sessions)
+    started: list[Any] = []
+    try:
+        for session in sessions:
+            session.start()
+            started.append(session)
+        trainer.run()
+        statuses = [("finished", None)] * len(sessions)
+    except BaseException as exc:
+        statuses = [session.failed(exc) if not isinstance(exc, TrainingDiverged) else ("failed", exc)
+                    for session in sessions]
+        raise
+    finally:
+        for m, (session, member) in enumerate(zip(sessions, trainer.members)):
+            if member.diverged is not None:
+                statuses[m] = session.failed(member.diverged)
+            if session in started:
+                session.end(*statuses[m])
+            else:
+                session.writer.discard_if_uncommitted()
+    diverged = [(s, st[1]) for s, st in zip(sessions, statuses) if st[0] == "diverged"]
+    for session, (status, _) in zip(sessions, statuses):
+        if status == "finished":
+            session.fit_sampler(session.writer.path)
+    if diverged:
+        raise diverged[0][1]  # type: ignore[misc]
+    return [s.writer.path for s in sessions]
