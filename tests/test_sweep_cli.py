@@ -38,6 +38,7 @@ def test_a_sweep_runs_its_trials_and_resumes(tmp_path, mnist_dir):
     first = run_cli([*SWEEP, "--out", str(out)])
     assert first.exit_code == 0, first.output
     assert "2 trials (0 done, 0 stopped early, 0 to resume, 2 to start)" in one_line(first)
+    assert "Packed 2 trials" in one_line(first)  # prior.std is a member option: one stacked group
     for trial in ("prior.std=0.5,seed=0", "prior.std=1,seed=0"):
         run = out / "trials" / trial
         info = json.loads((run / "run.json").read_text())

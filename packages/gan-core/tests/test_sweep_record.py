@@ -163,3 +163,36 @@ def test_the_cluster_is_the_address_given_else_ray_address_else_embedded(monkeyp
     assert cluster_address(types.SimpleNamespace(address="ray://head:10001")) == "ray://head:10001"
     monkeypatch.setenv("RAY_ADDRESS", "local")
     assert cluster_address(sweep) is None
+
+
+# --------------------------------------------------------------------------- packing trials into stacked groups
+
+
+def test_trials_that_differ_in_seed_lr_and_member_options_share_one_stacked_group(tmp_path):
+    from gan_core.experiments.sweep_run import pack, unit_config
+
+    spec = spec_from_flags({"loss": "san", "epochs": 1}, ["loss.lambda_=0.5,2", "lr-g=1e-4,2e-4", "batch-size=32,64"], 2, 0)
+    sweep = plan(spec, tmp_path / "sweep", {})
+    units = pack(sweep, sweep.trials)
+    assert sorted(map(len, units)) == [8, 8]  # batch size splits them; lambda, lr and seed do not
+    for unit in units:
+        assert len({trial_settings_of(sweep, t)["batch_size"] for t in unit}) == 1
+    config = unit_config(sweep, units[0])
+    assert config["ids"] == [t.id for t in units[0]] and len(config["members"]) == 8
+
+
+def test_trials_are_not_packed_with_early_stopping_or_a_component_that_cannot_stack(tmp_path):
+    from gan_core.experiments.sweep_run import pack
+
+    dropout = spec_from_flags({"epochs": 1, "options": {"architecture": {"dropout": 0.3}}}, ["lr-g=1e-4,2e-4"], 2, 0)
+    sweep = plan(dropout, tmp_path / "a", {})
+    assert all(len(u) == 1 for u in pack(sweep, sweep.trials))
+    early = spec_from_flags({"epochs": 2, "eval_every": 1}, ["lr-g=1e-4,2e-4"], 2, 0)
+    sweep = plan(early, tmp_path / "b", {"early_stop": "fid"})
+    assert all(len(u) == 1 for u in pack(sweep, sweep.trials))
+
+
+def trial_settings_of(sweep, trial) -> dict:
+    from gan_core.experiments.sweep_spec import trial_settings
+
+    return trial_settings(sweep.spec.base, trial.assignments)

@@ -107,14 +107,18 @@ def check_same_configuration(configs: Sequence[TrainConfig]) -> None:
 
 def train_group(
     configs: Sequence[TrainConfig],
-    out: Path,
+    out: Path | None,
     *,
+    paths: Sequence[Path] | None = None,
     resume: bool = False,
     callbacks_for: Callable[[int], Sequence[Callback]] = lambda m: (),
     features_for: Callable[[int], Sequence[Callback] | None] | None = None,
     console: Console | None = None,
 ) -> list[Path]:
     """Train (or continue, ``resume=True``) the runs ``configs`` under ``out/seed=K``; their folders.
+
+    ``paths`` puts the members elsewhere (a sweep's trial folders), one per
+    config; no group.json is written then (``out`` may be None).
 
     ``callbacks_for(m)`` gives member m's own callbacks (a callback follows
     one run); ``features_for(m)`` replaces its core features (by default
@@ -127,11 +131,17 @@ def train_group(
     if not configs:
         raise GanError("a group needs at least one seed")
     check_same_configuration(configs)
-    out = Path(out)
-    paths = [out / member_folder(c.seed) for c in configs]
+    if paths is None:
+        if out is None:
+            raise GanError("a group needs its folder (out) or its members' folders (paths)")
+        out = Path(out)
+        paths = [out / member_folder(c.seed) for c in configs]
+        if not resume and out.exists() and (not out.is_dir() or any(out.iterdir())):
+            raise GanError(f"{out} already exists; continue the group with --resume {out} or choose another --out")
+    else:
+        out = None
+    paths = [Path(p) for p in paths]
     configs = [dataclasses.replace(c, out=str(p)) for c, p in zip(configs, paths)]
-    if not resume and out.exists() and (not out.is_dir() or any(out.iterdir())):
-        raise GanError(f"{out} already exists; continue the group with --resume {out} or choose another --out")
     if features_for is None:
         def features_for(m: int) -> list[Callback]:
             chosen = default_features(configs[m], console)
@@ -144,9 +154,11 @@ def train_group(
     return _stacked(configs, paths, resume, callbacks_for, features_for, console, out)
 
 
-def _write_group(out: Path, configs: Sequence[TrainConfig], stacked: bool) -> None:
+def _write_group(out: Path | None, configs: Sequence[TrainConfig], stacked: bool) -> None:
     from .safefiles import atomic_write_json
 
+    if out is None:
+        return
     out.mkdir(parents=True, exist_ok=True)
     atomic_write_json(out / GROUP_FILE, {
         "format": GROUP_FORMAT,
@@ -216,8 +228,8 @@ def _stacked(configs, paths, resume, callbacks_for, features_for, console, out) 
                 session.lock.release()
             raise
         _write_group(out, configs, stacked=True)
-        console.print(f"Training {len(sessions)} runs as one stacked group in {out}: "
-                      + ", ".join(member_folder(c.seed) for c in configs))
+        where = f" in {out}: " + ", ".join(member_folder(c.seed) for c in configs) if out is not None else ""
+        console.print(f"Training {len(sessions)} runs as one stacked group{where}")
         try:
             return _run_group(sessions, trainer, StopRequested, TrainingDiverged)
         finally:

@@ -53,28 +53,37 @@ class LiveTable(TuneCallback):
         return table
 
     def _update(self, trial: Any, **changes: str) -> None:
-        trial_id = trial.config["trial"]["id"]
-        self.rows[trial_id].update(changes)
+        for trial_id in _ids(trial):
+            self.rows[trial_id].update(changes)
         self.live.update(self.render())
 
     def on_trial_start(self, iteration: int, trials: list, trial: Any, **info: Any) -> None:
         self._update(trial, state="running")
 
     def on_trial_result(self, iteration: int, trials: list, trial: Any, result: dict, **info: Any) -> None:
-        value = result.get(self.metric)
-        changes = {"epoch": f"{result.get('epoch', '')}", "value": f"{value:.4g}" if isinstance(value, float) else ""}
-        if result.get(self.final_key):
-            self.finished.add(trial.config["trial"]["id"])
-        self._update(trial, **changes)
+        for trial_id in _ids(trial):  # a packed trial reports each member's value under METRIC@ID
+            value = result.get(f"{self.metric}@{trial_id}", result.get(self.metric))
+            changes = {"epoch": f"{result.get('epoch', '')}", "value": f"{value:.4g}" if isinstance(value, float) else ""}
+            if result.get(self.final_key):
+                self.finished.add(trial_id)
+            self.rows[trial_id].update(changes)
+        self.live.update(self.render())
 
     def on_trial_complete(self, iteration: int, trials: list, trial: Any, **info: Any) -> None:
-        trial_id = trial.config["trial"]["id"]
-        if trial_id in self.finished:
-            self._update(trial, state="done")
-        elif self.sweep.early_stop:  # ended without its final report: ASHA stopped it
-            self.stopped_early.add(trial_id)
-            self._update(trial, state="stopped early")
+        for trial_id in _ids(trial):
+            if trial_id in self.finished:
+                self.rows[trial_id]["state"] = "done"
+            elif self.sweep.early_stop:  # ended without its final report: ASHA stopped it
+                self.stopped_early.add(trial_id)
+                self.rows[trial_id]["state"] = "stopped early"
+        self.live.update(self.render())
 
     def on_trial_error(self, iteration: int, trials: list, trial: Any, **info: Any) -> None:
-        self.errors.add(trial.config["trial"]["id"])
+        self.errors.update(_ids(trial))
         self._update(trial, state="error")
+
+
+def _ids(trial: Any) -> list[str]:
+    """The sweep trials one Ray trial runs: its own id, or a packed group's members."""
+    config = trial.config["trial"]
+    return list(config.get("ids") or [config["id"]])

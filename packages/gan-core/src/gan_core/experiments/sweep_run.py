@@ -24,6 +24,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from .. import kinds
 from ..directions import direction_of, tune_mode
 from ..errors import GanError
 from ..runs import RUN_FILE, checkpoint_file, read_run
@@ -197,18 +198,21 @@ def save_plan(sweep: SweepPlan) -> None:
 
 
 def run_trial(tune_config: dict[str, Any]) -> None:
-    """Ray Tune's function trainable: train (or resume) one run, evaluate it, report to Tune."""
+    """Ray Tune's function trainable: train (or resume) one run, evaluate it, report to Tune.
+
+    A packed trial (``members``) trains its sweep trials as one stacked group
+    first, then evaluates each and reports them together.
+    """
     import torch
     from ray import tune
 
     from ..callbacks import Callback
-    from ..devices import resolve_device
-    from ..evaluation.evaluate import Protocol
-    from ..evaluation.run_eval import evaluate_run
     from ..training import train
 
     config = tune_config["trial"]
     torch.set_num_threads(max(1, int(config["threads"])))
+    if config.get("members"):
+        return run_group_trial(config, tune)
     path = Path(config["run"])
     settings = dict(config["settings"])
 
@@ -233,12 +237,51 @@ def run_trial(tune_config: dict[str, Any]) -> None:
         train({**settings, "out": str(path)}, callbacks=[Report()])
     elif info.get("status") not in ("finished", "diverged") and info["checkpoint"]["step"] < info["train"]["steps"]:
         train(None, resume=path, callbacks=[Report()])  # interrupted: on from its last checkpoint
-    info = read_run(path)
-    if info.get("status") == "diverged":
+    report = final_evaluation(config)
+    if report is None:
         # ASHA needs its metric in every report: a diverged trial has no value for it
         nan = {config["early_stop"]: float("nan")} if config.get("early_stop") else {}
-        tune.report({**nan, FINAL: 1.0, "epoch": float(info["checkpoint"]["epoch"])})
+        tune.report({**nan, FINAL: 1.0, "epoch": float(read_run(path)["checkpoint"]["epoch"])})
         return
+    tune.report({**report["metrics"], "epoch": float(read_run(path)["checkpoint"]["epoch"]), FINAL: 1.0})
+
+
+def run_group_trial(config: dict[str, Any], tune: Any) -> None:
+    """Train a packed trial's members as one stacked group, evaluate each, report every member's value at once."""
+    from rich.console import Console
+
+    from ..config import settings_for
+    from ..group import train_group
+
+    members = config["members"]
+    configs = [settings_for({**m["settings"], "out": m["run"]}) for m in members]
+    train_group(configs, None, paths=[Path(m["run"]) for m in members], features_for=None,
+                console=Console(stderr=True, quiet=True))
+    report: dict[str, Any] = {FINAL: 1.0}
+    values = []
+    for member in members:
+        result = final_evaluation({**config, **member})
+        info = read_run(Path(member["run"]))
+        report["epoch"] = float(info["checkpoint"]["epoch"])
+        value = (result or {}).get("metrics", {}).get(config["metric"], float("nan"))
+        report[f"{config['metric']}@{member['id']}"] = value
+        values.append(value)
+    report[config["metric"]] = sum(values) / len(values)
+    tune.report(report)
+
+
+def final_evaluation(config: dict[str, Any]) -> dict[str, Any] | None:
+    """A trained trial's final evaluation (and each post-hoc sampler's), reusing what an earlier attempt wrote;
+    None for a diverged run."""
+    from ..devices import resolve_device
+    from ..evaluation.evaluate import Protocol
+    from ..evaluation.run_eval import evaluate_run
+
+    path = Path(config["run"])
+    settings = dict(config["settings"])
+    info = read_run(path)
+    if info.get("status") == "diverged":
+        return None
     device = resolve_device(settings.get("device", "cpu"))
 
     def evaluated(sampler: str | None) -> dict[str, Any] | None:
@@ -260,7 +303,7 @@ def run_trial(tune_config: dict[str, Any]) -> None:
         except GanError as exc:  # recorded, not raised: the trial's own result still counts
             atomic_write_json(path / "evals" / f"{sampler}.json", {"sampler": sampler, "step": info["checkpoint"]["step"],
                                                                   "error": exc.message, "metrics": {}})
-    tune.report({**report["metrics"], "epoch": float(info["checkpoint"]["epoch"]), FINAL: 1.0})
+    return report
 
 
 # --------------------------------------------------------------------------- the driver
@@ -303,12 +346,20 @@ def _run_locked(sweep: SweepPlan, console: Any, ray: Any, tune: Any, LiveTable: 
     os.environ.setdefault("RAY_AIR_NEW_OUTPUT", "0")  # the legacy reporter honours verbose=0; our table is the display
     os.environ.setdefault("RAY_DEDUP_LOGS", "0")
     live = LiveTable(sweep, console, FINAL)
+    units = pack(sweep, pending)
+    packed = [u for u in units if len(u) > 1]
+    if packed:
+        console.print(f"Packed {sum(map(len, packed))} trials that differ only in seed, learning rates or member "
+                      f"options into {len(packed)} stacked groups (one Ray trial each, up to {max(map(len, packed))} "
+                      f"runs); {len(units) - len(packed)} trials run alone")
+    elif sweep.early_stop and len(pending) > 1:
+        console.print("Trials run one per Ray trial: --early-stop stops each on its own, so none are stacked")
     with ExitStack() as stack:
         if not ray.is_initialized():
             stack.enter_context(sweep_ray(ray, sweep))
         tuner = tune.Tuner(
             tune.with_resources(run_trial, {"cpu": sweep.trial_cpus, "gpu": sweep.trial_gpus}),
-            param_space={"trial": tune.grid_search([trial_config(sweep, t) for t in pending])},
+            param_space={"trial": tune.grid_search([unit_config(sweep, u) for u in units])},
             tune_config=_tune_config(sweep, tune),
             run_config=tune.RunConfig(storage_path=str(sweep.out / ".tune"), name="tune", verbose=0,
                                       callbacks=[live, stop_recorder(sweep, live, tune)], log_to_file=True),
@@ -499,6 +550,58 @@ def _tune_config(sweep: SweepPlan, tune: Any) -> Any:
     # max_t one past the longest trial: ASHA ends a trial on reaching max_t, which must not pre-empt its final evaluation
     scheduler = ASHAScheduler(time_attr="epoch", max_t=max_epochs(sweep) + 1, grace_period=1, reduction_factor=2)
     return tune.TuneConfig(scheduler=scheduler, metric=sweep.early_stop, mode=metric_direction(str(sweep.early_stop)))
+
+
+def pack(sweep: SweepPlan, pending: list[Trial]) -> list[list[Trial]]:
+    """The pending trials as Ray trials: those equal but for seed, learning rates and member options share one.
+
+    Not with ``--early-stop`` (ASHA stops trials one by one), nor for a
+    trial to resume (its run continues alone, exactly as it would have), nor
+    where a component cannot stack (:func:`gan_core.group.stack_refusal`).
+    """
+    if sweep.early_stop:
+        return [[t] for t in pending]
+    units: list[list[Trial]] = []
+    groups: dict[str, list[Trial]] = {}
+    stackable: dict[str, bool] = {}
+    for trial in pending:
+        key = None if sweep.state_of(trial) == "partial" else _group_key(trial_settings(sweep.spec.base, trial.assignments),
+                                                                          stackable)
+        if key is None:
+            units.append([trial])
+        else:
+            groups.setdefault(key, []).append(trial)
+    return units + list(groups.values())
+
+
+def _group_key(settings: dict[str, Any], stackable: dict[str, bool]) -> str | None:
+    """What trials must share to train as one group (None: this one cannot stack)."""
+    from ..config import settings_for
+    from ..group import stack_refusal
+    from ..registry import get_registry
+
+    config = settings_for(settings)
+    shared = {k: v for k, v in settings.items() if k not in ("seed", "lr_g", "lr_d", "options")}
+    options: dict[str, Any] = {}
+    registry = get_registry()
+    for kind, table in settings.get("options", {}).items():
+        setting = kinds.kind(kind).setting if kind in kinds.names() else None
+        name = getattr(config, setting, None) if setting else None
+        varying = set(registry.get(kind, name).cls.member_options) if name else set()
+        options[kind] = {k: v for k, v in table.items() if k not in varying}
+    key = json.dumps([shared, options], sort_keys=True, default=str)
+    if key not in stackable:
+        stackable[key] = stack_refusal(config) is None
+    return key if stackable[key] else None
+
+
+def unit_config(sweep: SweepPlan, trials: list[Trial]) -> dict[str, Any]:
+    """What one Ray trial receives: one sweep trial's config, or a packed group's (``members``)."""
+    if len(trials) == 1:
+        return trial_config(sweep, trials[0])
+    members = [trial_config(sweep, t) for t in trials]
+    return {**members[0], "id": members[0]["id"], "ids": [m["id"] for m in members], "members": members,
+            "metric": sweep.metric}
 
 
 def trial_config(sweep: SweepPlan, trial: Trial) -> dict[str, Any]:
