@@ -222,6 +222,7 @@ def _stacked(configs, paths, resume, callbacks_for, features_for, console, out) 
             trainer = StackedTrainer(
                 module, {"prior": first.built.prior, "loss": parts.loss, "architecture": parts.architecture},
                 members, first.all_data.to(first.device), first.schedule, first.optim.optimizer, first.optim.betas,
+                say=lambda text: console.print(f"Stacked group: {text}"),
             )
         except BaseException:
             for session in sessions:

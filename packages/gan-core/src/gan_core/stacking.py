@@ -43,6 +43,7 @@ from .components import Batch, Component, ImageData, Loss, Prior
 from .engine import Schedule, StopRequested, _sigint_sets_flag
 from .errors import TrainingDiverged
 
+WARMUP_STEPS = 3  # eager steps before a step is captured (CUDA graphs want lazy initialisation done first)
 ADAM_EPS = 1e-8  # torch.optim.Adam's and RMSprop's default eps, as a run trained alone uses
 RMSPROP_ALPHA = 0.99  # torch.optim.RMSprop's default smoothing constant
 
@@ -208,9 +209,12 @@ class StackedTrainer:
     schedule: Schedule
     optimizer: str
     betas: tuple[float, float]
+    #: on CUDA, capture each step as one CUDA graph (replayed: no launch overhead); False: always eager
+    capture: bool = True
+    #: where a one-line notice goes (why the step is not captured)
+    say: Callable[[str], None] | None = None
     stop_requested: bool = False
     step: int = 0
-    orders: torch.Tensor | None = None
     _names: dict[str, list[str]] = field(default_factory=dict)
 
     def __post_init__(self) -> None:
@@ -245,11 +249,20 @@ class StackedTrainer:
                    for name in self.members[0].options.get(kind, {})}
             for kind in self.components
         }
-        if self.members[0].state.order is not None:
-            self.orders = torch.stack([m.state.order.to(device) for m in self.members])
         self.size = len(self.members[0].train_index) if self.members[0].train_index is not None else len(self.data)
         self.train_index = (torch.stack([m.train_index.to(device) for m in self.members])
                             if self.members[0].train_index is not None else None)
+        # static buffers the step reads and writes (a captured graph keeps their addresses)
+        self.orders = torch.zeros(M, self.size, dtype=torch.long, device=device)
+        if self.members[0].state.order is not None:  # resumed mid-epoch: each member's order as saved
+            self.orders.copy_(torch.stack([m.state.order.to(device) for m in self.members]))
+        for m, member in enumerate(self.members):
+            member.state.order = self.orders[m]
+        self.position = torch.tensor(self.step % self.schedule.steps_per_epoch, device=device)
+        self._columns = torch.arange(self.schedule.batch_size, device=device)
+        self.sums = torch.zeros(M, 2, device=device)
+        self.graph: Any = None
+        self._eager_steps = 0
         self.checked = False
         self.custom_after_d = type(self.module.loss).after_d_step is not Loss.after_d_step
 
@@ -286,9 +299,12 @@ class StackedTrainer:
             batch["labels"] = self.data.labels[idx]
         return batch
 
-    def _real_batch(self, index: int) -> dict[str, torch.Tensor]:
-        b = self.schedule.batch_size
-        return self._batch_at(self.orders[:, index * b:(index + 1) * b])  # type: ignore[index]
+    def _real_batch(self, i: int) -> dict[str, torch.Tensor]:
+        """The i-th real batch of this step: epoch order from ``self.position``, a device counter (so the same
+        kernels serve every step, and a captured graph stays valid)."""
+        b, d = self.schedule.batch_size, self.schedule.d_steps
+        columns = (self.position * d + i) * b + self._columns
+        return self._batch_at(self.orders.gather(1, columns.expand(len(self.members), b)))  # type: ignore[union-attr]
 
     def _random_batch(self) -> dict[str, torch.Tensor]:
         device = self.data.images.device
@@ -320,15 +336,16 @@ class StackedTrainer:
         with torch.no_grad():
             vmap(one_member, randomness="same")(d_state, self.options, self.index)
 
-    def train_step(self, step_in_epoch: int) -> torch.Tensor:
-        """d_steps D updates then one G update for every member; (M, 2) losses."""
+    def train_step(self, extra_d_steps: int = 0) -> torch.Tensor:
+        """``extra_d_steps`` D updates on random batches, d_steps on the epoch's next batches, then one G update
+        for every member; returns the (M, 2) losses, also added to ``self.sums``. No host sync after the first step.
+        """
         s, loss = self.schedule, self.module.loss
         self.module.check = not self.checked
-        wanted = loss.critic_steps(self.step) or s.d_steps
-        for _ in range(max(wanted - s.d_steps, 0)):
+        for _ in range(extra_d_steps):
             self._d_step(self._random_batch(), with_graph=False)
         for i in range(s.d_steps):
-            real = self._real_batch(step_in_epoch * s.d_steps + i)
+            real = self._real_batch(i)
             out = self._d_step(real, with_graph=i == s.d_steps - 1)
         if not self.checked:  # the value checks a single run makes on its first step, once for the group
             checked_images(f"the generator of the run (prior '{self.module.prior.name}')",
@@ -344,24 +361,81 @@ class StackedTrainer:
         self.opt_g.zero_grad()
         g_loss.sum().backward()
         self.opt_g.step()
-        return torch.stack([out["d_loss"].detach(), g_loss.detach()], dim=1)
+        losses = torch.stack([out["d_loss"].detach(), g_loss.detach()], dim=1)
+        self.sums += losses
+        self.position += 1
+        return losses
+
+    # ------------------------------------------------------------------ one CUDA graph per step
+
+    def one_step(self) -> None:
+        """One training step: the captured graph's replay when there is one, else eagerly."""
+        extra = max((self.module.loss.critic_steps(self.step) or self.schedule.d_steps) - self.schedule.d_steps, 0)
+        if extra or not self._capturable():
+            self.train_step(extra)  # a step of another shape (WGAN's warm-up) runs eagerly, the graph is kept
+            return
+        if self.graph is None and self._eager_steps >= WARMUP_STEPS:
+            self._capture()
+        if self.graph is not None:
+            self.graph.replay()
+            return
+        self._warm_up()
+
+    def _capturable(self) -> bool:
+        return self.capture and self.data.images.device.type == "cuda"
+
+    def _warm_up(self) -> None:
+        """An eager step on a side stream, as CUDA graphs ask before capture (lazy initialisations happen here)."""
+        side = torch.cuda.Stream()
+        side.wait_stream(torch.cuda.current_stream())
+        with torch.cuda.stream(side):
+            self.train_step()
+        torch.cuda.current_stream().wait_stream(side)
+        self._eager_steps += 1
+
+    def _capture(self) -> None:
+        """Record one whole step (every D step, the G step, both optimisers, the loss sums) as one CUDA graph.
+
+        torch.compile and make_graphed_callables refuse the double backward of
+        a gradient penalty; capturing the eager step with torch.cuda.graph
+        covers it. Each member's generator is registered, so every replay
+        draws fresh noise from it. A failure is said once; training goes on
+        eagerly.
+        """
+        graph = torch.cuda.CUDAGraph()
+        try:
+            for member in self.members:
+                graph.register_generator_state(member.generator)
+            torch.cuda.synchronize()
+            with torch.cuda.graph(graph):  # records without running: the generators stand where they stood
+                self.train_step()
+        except Exception as exc:  # noqa: BLE001 - any failure to capture leaves the eager step, which works
+            self.capture = False
+            self.graph = None
+            if self.say is not None:
+                self.say(f"training eagerly: the step could not be captured as a CUDA graph ({type(exc).__name__}: "
+                         f"{str(exc).splitlines()[0] if str(exc) else ''})")
+            return
+        self.graph = graph
 
     # ------------------------------------------------------------------ the loop
 
+    def new_epoch(self) -> None:
+        """Each member's permutation of its data, from its own generator, into the order buffer the step reads."""
+        device = self.data.images.device
+        self.orders.copy_(torch.stack([torch.randperm(self.size, device=device, generator=m.generator)
+                                       for m in self.members]))
+        self.position.zero_()
+
     def run(self) -> None:
         s = self.schedule
-        device = self.data.images.device
-        sums = torch.zeros(len(self.members), 2, device=device)
+        sums = self.sums
         window_start, window_steps = time.perf_counter(), 0
         with _sigint_sets_flag(self):
             while self.step < s.total_steps and self.live():
-                step_in_epoch = self.step % s.steps_per_epoch
-                if step_in_epoch == 0:
-                    self.orders = torch.stack([torch.randperm(self.size, device=device, generator=m.generator)
-                                               for m in self.members])
-                    for m, member in enumerate(self.members):
-                        member.state.order = self.orders[m]
-                sums += self.train_step(step_in_epoch)
+                if self.step % s.steps_per_epoch == 0:
+                    self.new_epoch()
+                self.one_step()
                 self.step += 1
                 for member in self.members:
                     member.state.step = self.step
