@@ -196,3 +196,30 @@ def test_gan_train_seeds_writes_members_that_sample_evaluate_and_resume(mnist_di
     assert _losses(Path("R/seed=0")) == pytest.approx(_losses(Path("straight")), rel=1e-4, abs=1e-5)
     assert json.loads(Path("R/seed=0/run.json").read_text())["checkpoint"]["step"] == 7
     assert json.loads(Path("R/seed=1/run.json").read_text())["checkpoint"]["step"] == 6
+
+
+def test_ctrl_c_checkpoints_every_member_and_the_group_resumes_exactly(mnist_dir, tmp_path):
+    import os
+    import signal
+
+    from gan_core.callbacks import Callback
+    from gan_core.engine import StopRequested
+
+    class CtrlCAtStep3(Callback):
+        def on_log(self, record):
+            if record["step"] == 3:
+                os.kill(os.getpid(), signal.SIGINT)
+
+    base = TrainConfig(steps=6, batch_size=16, log_every=1, device="cpu", options={"dataset": {"limit": "64"}})
+    configs = [dataclasses.replace(base, seed=s) for s in (0, 1)]
+    features = lambda m: [MetricsLog(), *([CtrlCAtStep3()] if m == 0 else [])]  # noqa: E731
+    with pytest.raises(StopRequested):
+        train_group(configs, tmp_path / "g", features_for=features, console=QUIET)
+    for seed in (0, 1):
+        info = json.loads((tmp_path / "g" / f"seed={seed}" / "run.json").read_text())
+        assert info["status"] == "interrupted" and info["checkpoint"]["step"] == 3
+    resumed = [dataclasses.replace(c, out=None) for c in configs]
+    train_group(resumed, tmp_path / "g", resume=True, features_for=lambda m: [MetricsLog()], console=QUIET)
+    straight = train_group(configs, tmp_path / "straight", features_for=lambda m: [MetricsLog()], console=QUIET)
+    for seed, path in zip((0, 1), straight):
+        assert _losses(tmp_path / "g" / f"seed={seed}") == pytest.approx(_losses(path), rel=1e-6)
