@@ -58,7 +58,8 @@ class WGAN(Loss):
 
         with torch.no_grad():
             for p in d.parameters():
-                p.clamp_(-self.options.clip, self.options.clip)
+                # not clamp_: in a stacked group clip is each member's 0-d tensor, and vmap batches clamp, not clamp_
+                p.copy_(p.clamp(-self.options.clip, self.options.clip))
 
     def critic_steps(self, step: int) -> int | None:
         """martinarjovsky/WassersteinGAN main.py: Diters = 100 while gen_iterations < 25 or % 500 == 0."""
