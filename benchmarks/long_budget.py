@@ -6,16 +6,34 @@ same rows at a longer budget where a GPU is lent, but a GPU is lent for
 minutes, not hours. So this script trains the chosen rows' trials all at
 once, and instead of guessing how many epochs fit it measures:
 
-1. every trial starts with ``--epochs MAX``; after ``--probe`` seconds each
-   is interrupted (Ctrl-C: it checkpoints where it is);
-2. from each run's pace so far it picks the largest epoch count that *every*
-   trial reaches before the window closes, so rows are compared at an equal
-   budget, and resumes each run to exactly that many epochs;
+1. every row starts with ``--epochs MAX``; after ``--probe`` seconds each
+   process is interrupted (Ctrl-C: every run checkpoints where it is);
+2. from each run's pace so far (run.json: steps between ``created`` and
+   ``updated``) it picks the largest epoch count that *every* run reaches
+   before the window closes, so rows are compared at an equal budget, and
+   resumes each run to exactly that many epochs;
 3. each run is evaluated on ``--final-n`` samples, plainly and through the
    post-hoc samplers its row names in the spec (``eval-samplers``).
 
+A row's trials differ only in seed, so each row trains as one stacked group
+(:mod:`gan_core.stacking`), as ``gan sweep`` packs them: one process per row
+instead of one per trial, whose every step updates all the row's seeds at
+once (each member is still an ordinary run, the run ``gan train --seed K``
+trains, up to float rounding). Within a short window that matters twice: the
+small mlp networks of one run leave a GPU mostly idle, and a process per
+trial means a CUDA context, a copy of MNIST and a start-up each, so stacked
+rows should reach more epochs in one window (``--separate`` measures it).
+The members of a group share its pace, so the equal budget is set by the
+slowest row. A row whose components cannot stack (``arch.dropout`` draws its
+masks from the global generator) trains one process per seed instead, and
+``--separate`` trains every row that way (one process per trial, as this
+script did before stacking), to compare the two.
+
 Trials are ordinary runs under ``OUT/trials/``, named as the sweep names
 them, so ``gan compare OUT --samplers`` and ``gan report OUT`` read them.
+Each training process is this script again (``--worker JOB.json``, the job
+under ``OUT/logs/`` beside its log); Ctrl-C reaches it as it would ``gan
+train``.
 
     python benchmarks/long_budget.py --out runs/long --device cuda --window 330 \\
         --row prior=normal --row prior=gm-dynamic --row loss=wgan-gp
@@ -32,12 +50,14 @@ import sys
 import time
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
+from typing import Any
 
-from gan_core.experiments.sweep_spec import EVAL_SAMPLERS, Trial, expand, spec_from_file
+from gan_core.experiments.sweep_spec import Trial, expand, spec_from_file, trial_settings
 from gan_core.runs import read_run
 
 SPEC = Path(__file__).parent / "sweeps" / "leaderboard.toml"
 GAN = [sys.executable, "-m", "gan_core"]
+WORKER = [sys.executable, str(Path(__file__).resolve()), "--worker"]
 SEED_KEY = "seed"
 
 
@@ -46,17 +66,24 @@ def row_of(trial: Trial) -> str:
     return Trial({k: v for k, v in trial.assignments.items() if k != SEED_KEY}).readable
 
 
-def train_args(base: dict, trial: Trial) -> list[str]:
-    """``gan train`` flags for one trial: the spec's base with the trial's assignments over it."""
-    settings = {k: v for k, v in base.items() if k not in ("options", EVAL_SAMPLERS, "epochs")}
-    settings.update(trial.assignments)
-    args: list[str] = []
-    for key, value in settings.items():
-        if "." in key:
-            args += ["-o", f"{key}={value}"]
-        else:
-            args += [f"--{key}", str(value)]
-    return args
+def settings_of(base: dict, trial: Trial, options: list[str], epochs: int, device: str, run: Path) -> dict[str, Any]:
+    """One trial's settings as ``gan sweep`` gives them (the spec's base, the trial's assignments over it),
+    with ``--train-option``'s options and this script's budget and device."""
+    from gan_core.options import parse_assignments
+
+    settings = trial_settings(base, trial.assignments)
+    settings.pop("steps", None)
+    for kind, table in parse_assignments(options).items():
+        settings["options"].setdefault(kind, {}).update(table)
+    return {**settings, "epochs": epochs, "device": device, "out": str(run)}
+
+
+def stack_refusal(settings: dict[str, Any]) -> str | None:
+    """Why a row with these settings cannot train stacked (see :func:`gan_core.group.stack_refusal`), or None."""
+    from gan_core.config import settings_for
+    from gan_core.group import stack_refusal as refusal
+
+    return refusal(settings_for({k: v for k, v in settings.items() if k != "out"}))
 
 
 def interrupt(procs: list[subprocess.Popen], grace: float) -> None:
@@ -72,10 +99,16 @@ def interrupt(procs: list[subprocess.Popen], grace: float) -> None:
             proc.kill()
 
 
-def launch(commands: dict[Path, list[str]], logs: Path) -> dict[Path, subprocess.Popen]:
+def launch(jobs: dict[str, dict[str, Any]], logs: Path, phase: str) -> dict[str, subprocess.Popen]:
+    """One worker process per job (by name): the job in ``logs/NAME.PHASE.json``, its output in ``logs/NAME.log``."""
     logs.mkdir(parents=True, exist_ok=True)
-    return {run: subprocess.Popen(cmd, stdout=(logs / f"{run.name}.log").open("a"), stderr=subprocess.STDOUT)
-            for run, cmd in commands.items()}
+    procs = {}
+    for name, job in jobs.items():
+        file = logs / f"{name}.{phase}.json"
+        file.write_text(json.dumps(job, indent=2))
+        procs[name] = subprocess.Popen([*WORKER, str(file)], stdout=(logs / f"{name}.log").open("a"),
+                                       stderr=subprocess.STDOUT)
+    return procs
 
 
 def equal_budget_epochs(runs: list[Path], seconds_left: float, max_epochs: int, safety: float) -> int:
@@ -114,7 +147,54 @@ def evaluate(jobs: list[list[str]], workers: int, logs: Path) -> list[int]:
         return list(pool.map(one, enumerate(jobs)))
 
 
+def worker(job_file: Path) -> None:
+    """Train one job: ``runs`` as one stacked group (``stacked``) or the one run alone; new runs from
+    ``settings``, or (no settings) each run resumed to ``epochs``. Ctrl-C: every run checkpoints, exit 130."""
+    from rich.console import Console
+
+    from gan_core.assembly import choose_all
+    from gan_core.config import settings_for
+    from gan_core.engine import StopRequested
+    from gan_core.errors import ExitCode, GanError
+
+    job = json.loads(job_file.read_text())
+    runs = [Path(run) for run in job["runs"]]
+    resume = job.get("settings") is None
+    console = Console(stderr=True)
+    started = time.perf_counter()
+    try:
+        if resume:
+            configs = [settings_for({"epochs": job["epochs"]}, resume=run) for run in runs]
+        else:
+            configs = [settings_for(settings) for settings in job["settings"]]
+        for config in configs:
+            choose_all(config, saved=resume)  # what gan train refuses before training
+        if job["stacked"]:
+            from gan_core.group import train_group
+
+            train_group(configs, None, paths=runs, resume=resume, console=console)
+        else:
+            from gan_core.training import train
+
+            if len(runs) != 1:
+                raise GanError(f"{job_file}: a job not stacked trains one run, not {len(runs)}")
+            train(configs[0], resume=runs[0] if resume else None, console=console)
+    except StopRequested:
+        console.print(f"Stopped on request after {time.perf_counter() - started:.1f}s: {len(runs)} run(s) checkpointed")
+        sys.exit(ExitCode.INTERRUPTED)
+    except KeyboardInterrupt:  # Ctrl-C while setting up (a probe shorter than start-up): nothing to checkpoint
+        console.print(f"Interrupted after {time.perf_counter() - started:.1f}s, outside the training loop: "
+                      "no checkpoint")
+        sys.exit(ExitCode.INTERRUPTED)
+    except GanError as exc:
+        console.print(f"Error: {exc.message}", markup=False)
+        sys.exit(exc.exit_code)
+    console.print(f"Trained {len(runs)} run(s) in {time.perf_counter() - started:.1f}s")
+
+
 def main() -> None:
+    if len(sys.argv) == 3 and sys.argv[1] == "--worker":
+        return worker(Path(sys.argv[2]))
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--spec", type=Path, default=SPEC)
     parser.add_argument("--out", type=Path, required=True)
@@ -128,6 +208,8 @@ def main() -> None:
     parser.add_argument("--final-n", type=int, default=10000)
     parser.add_argument("--eval-workers", type=int, default=8)
     parser.add_argument("--no-samplers", action="store_true", help="evaluate plainly only")
+    parser.add_argument("--separate", action="store_true",
+                        help="one process per trial, as before stacking (to compare with the stacked groups)")
     parser.add_argument("--train-option", action="append", default=[],
                         help="a further -o for every trial (dataset.limit=2000 for a quick check of this script)")
     args = parser.parse_args()
@@ -140,25 +222,62 @@ def main() -> None:
     out = args.out
     (out / "trials").mkdir(parents=True, exist_ok=True)
     runs = {out / "trials" / t.id: t for t in trials}
-    started = time.monotonic()
-    timing: dict[str, float | int] = {"trials": len(runs)}
+    rows: dict[str, list[Path]] = {}
+    for run, trial in runs.items():
+        rows.setdefault(row_of(trial), []).append(run)
+    timing: dict[str, Any] = {"trials": len(runs), "mode": "separate" if args.separate else "stacked"}
+
+    # which rows train stacked: all but those a component refuses (asked once per row, as gan sweep does)
+    settings = {run: settings_of(spec.base, t, args.train_option, args.max_epochs, args.device, run)
+                for run, t in runs.items()}
+    stacked: dict[str, bool] = {}
+    for row, members in rows.items():
+        refusal = None if args.separate else stack_refusal(settings[members[0]])
+        if refusal is not None:
+            print(f"{row}: one process per seed, {refusal}", flush=True)
+        stacked[row] = not args.separate and refusal is None
+    timing["stacked_rows"] = sum(stacked.values())
+    started = time.monotonic()  # the window starts with the first training process
+
+    def jobs_for(groups: dict[str, list[Path]], job: Any) -> dict[str, dict[str, Any]]:
+        """One job per group of a stacked row (named as the group), one per run otherwise (named by the trial)."""
+        jobs = {}
+        for name, members in groups.items():
+            if stacked[row_of(runs[members[0]])]:
+                jobs[name] = {"runs": [str(m) for m in members], "stacked": True, **job(members)}
+            else:
+                jobs.update({m.name: {"runs": [str(m)], "stacked": False, **job([m])} for m in members})
+        return jobs
 
     # 1. all at once, to the most epochs asked, until the probe ends
-    fresh = {run: [*GAN, "train", *train_args(spec.base, t), "--epochs", str(args.max_epochs), "--device",
-                   args.device, "--out", str(run), *[a for o in args.train_option for a in ("-o", o)]] for run, t in runs.items() if not (run / "run.json").exists()}
-    procs = launch(fresh, out / "logs")
+    fresh = {row: [m for m in members if not (m / "run.json").exists()] for row, members in rows.items()}
+    fresh = {row: members for row, members in fresh.items() if members}
+    procs = launch(jobs_for(fresh, lambda members: {"settings": [settings[m] for m in members]}), out / "logs", "probe")
+    timing["probe_processes"] = len(procs)
     time.sleep(args.probe)
     interrupt(list(procs.values()), grace=60)
     timing["probe_s"] = round(time.monotonic() - started, 1)
+    unstarted = sorted(run.name for run in runs if not (run / "run.json").exists())
+    if unstarted:
+        sys.exit(f"no checkpoint after the {args.probe:g}s probe for {unstarted} (see {out / 'logs'}); "
+                 "a longer --probe lets each process start training first")
 
     # 2. the equal budget, and on to it
     left = args.window - (time.monotonic() - started) - 15  # a resumed process needs ~15 s to start
     epochs = equal_budget_epochs(list(runs), left, args.max_epochs, args.safety)
     timing["epochs"] = epochs
     print(f"equal budget: {epochs} epochs for {len(runs)} trials", flush=True)
-    resumed = {run: [*GAN, "train", "--resume", str(run), "--epochs", str(epochs)]
-               for run in runs if read_run(run)["checkpoint"]["epoch"] < epochs}
-    procs = launch(resumed, out / "logs")
+    # a group steps its members together, so it resumes only members at one step (one group per row, after a probe)
+    behind: dict[str, dict[int, list[Path]]] = {}
+    for row, members in rows.items():
+        for m in members:
+            checkpoint = read_run(m)["checkpoint"]
+            if checkpoint["epoch"] < epochs:
+                behind.setdefault(row, {}).setdefault(checkpoint["step"], []).append(m)
+    named = {row if len(at) == 1 else f"{row}@{step}": members
+             for row, at in behind.items() for step, members in at.items()}
+    procs = launch(jobs_for(named, lambda members: {"epochs": epochs}), out / "logs", "resume")
+    timing["resume_processes"] = len(procs)
     hard_stop = started + args.window + 60
     while any(p.poll() is None for p in procs.values()) and time.monotonic() < hard_stop:
         time.sleep(2)

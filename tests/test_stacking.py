@@ -223,3 +223,16 @@ def test_ctrl_c_checkpoints_every_member_and_the_group_resumes_exactly(mnist_dir
     straight = train_group(configs, tmp_path / "straight", features_for=lambda m: [MetricsLog()], console=QUIET)
     for seed, path in zip((0, 1), straight):
         assert _losses(tmp_path / "g" / f"seed={seed}") == pytest.approx(_losses(path), rel=1e-6)
+
+
+def test_members_at_different_steps_continue_as_groups_of_their_own(mnist_dir, tmp_path):
+    base = TrainConfig(steps=2, batch_size=16, log_every=1, device="cpu", options={"dataset": {"limit": "64"}})
+    configs = [dataclasses.replace(base, seed=s) for s in (0, 1)]
+    train_group(configs, tmp_path / "g", features_for=lambda m: [MetricsLog()], console=QUIET)
+    train(dataclasses.replace(configs[1], steps=3, out=None), resume=tmp_path / "g" / "seed=1", features=[MetricsLog()],
+          console=QUIET)
+    longer = [dataclasses.replace(c, steps=4) for c in configs]
+    train_group(longer, tmp_path / "g", resume=True, features_for=lambda m: [MetricsLog()], console=QUIET)
+    for seed in (0, 1):
+        steps = [json.loads(line)["step"] for line in (tmp_path / "g" / f"seed={seed}" / "metrics.jsonl").read_text().splitlines()]
+        assert steps == [1, 2, 3, 4]

@@ -151,6 +151,23 @@ def train_group(
     if refusal is not None:
         console.print(f"Training the {len(configs)} runs one after another: {refusal}.")
         return _one_after_another(configs, paths, resume, callbacks_for, features_for, console, out)
+    if resume:  # members stacked together share a step counter: those at different steps continue as groups of their own
+        from .runs import read_run
+
+        by_step: dict[int, list[int]] = {}
+        for m, path in enumerate(paths):
+            by_step.setdefault(read_run(path)["checkpoint"]["step"], []).append(m)
+        if len(by_step) > 1:
+            console.print(f"The members stand at {len(by_step)} different steps; each step's members continue as a "
+                          "stacked group of their own")
+            done: dict[int, Path] = {}
+            for members in by_step.values():
+                trained = _stacked([configs[m] for m in members], [paths[m] for m in members], resume,
+                                   lambda i, ms=members: callbacks_for(ms[i]), lambda i, ms=members: features_for(ms[i]),
+                                   console, None)
+                done.update(zip(members, trained))
+            _write_group(out, configs, stacked=True)
+            return [done[m] for m in range(len(configs))]
     return _stacked(configs, paths, resume, callbacks_for, features_for, console, out)
 
 

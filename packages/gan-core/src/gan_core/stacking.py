@@ -16,7 +16,13 @@ member sees only its own slice. So, by construction:
 - each member draws its data order, batches and noise from its own
   ``torch.Generator`` (:mod:`gan_core.rng`), which starts from the state
   the global generator has when the same run trains alone, so member K
-  of any group follows ``gan train --seed K`` step for step.
+  of any group draws what ``gan train --seed K`` draws.
+
+Member K is therefore the run ``--seed K`` trains alone, up to float
+rounding: a batched matrix product rounds differently from single ones
+(the first losses agree to the last digit or two), and training amplifies
+that over many steps as it amplifies any rounding (another thread count,
+another GPU), so long runs agree in distribution, not bit for bit.
 
 Each member's modules (:class:`~gan_core.build.BuiltRun`) stay ordinary
 modules whose tensors are views of the stacked ones, so checkpoints,
