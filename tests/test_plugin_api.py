@@ -509,7 +509,7 @@ def test_an_incompatible_plugin_is_reported_by_gan_plugins():
     with plugin_registered(future, name="gan_future", package="gan-future") as registry:
         listing = one_line(run_cli(["plugins"]))
         assert "brand-new" not in registry.names("prior")
-    assert "incompatible: it supports gan plugin API >=2.0 but this gan-core provides 1.0" in listing
+    assert f"incompatible: it supports gan plugin API >=2.0 but this gan-core provides {PLUGIN_API_VERSION}" in listing
     with plugin_registered(fitting, name="gan_fitting", package="gan-fitting") as registry:
         assert "brand-new" in registry.names("prior")
 

@@ -14,12 +14,17 @@ batch in ``Loss.g_loss``, ``Loss.critic_steps``, complete metrics (options,
 images, headline), the feature-network hook, per-instance
 ``needs_fit``/``requires``/``provides``, ``Prior.supports_spread``,
 ``Sampler.holdout``, ``option(legacy=)``, and the command-plugin functions.
+
+API 1.1 adds stacked training: ``Component.stacks``, ``member_options`` and
+``stack_refusal()`` (all defaulting to "does not stack", so a 1.0 component
+trains one run at a time as before) and :mod:`gan_core.rng`, the draws a
+stackable component makes.
 """
 
 from __future__ import annotations
 
 #: the version of the plugin contract this gan-core implements
-PLUGIN_API_VERSION = "1.0"
+PLUGIN_API_VERSION = "1.1"
 
 #: the module attribute a plugin sets to the versions it supports (a PEP 440 specifier)
 API_ATTRIBUTE = "GAN_PLUGIN_API"
