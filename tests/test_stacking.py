@@ -182,9 +182,12 @@ def test_gan_train_seeds_writes_members_that_sample_evaluate_and_resume(mnist_di
         assert _losses(Path(f"alone{seed}"))[:2] == pytest.approx(_losses(Path(f"R/seed={seed}"))[:2], rel=1e-5)
     sample = runner.invoke(app, ["sample", "R/seed=1", "--n", "8", "--out", "s.npz"])
     assert sample.exit_code == 0, sample.output
-    evaluated = runner.invoke(app, ["eval", "R/seed=2", "--n", "64"])
-    assert evaluated.exit_code == 0, evaluated.output
-    assert json.loads(Path("R/seed=2/eval.json").read_text())
+    for run in ("R/seed=2", "alone2"):  # the member's final metrics are the run's alone, to evaluation noise
+        evaluated = runner.invoke(app, ["eval", run, "--n", "64"])
+        assert evaluated.exit_code == 0, evaluated.output
+    member, alone = (json.loads(Path(run, "eval.json").read_text())["metrics"] for run in ("R/seed=2", "alone2"))
+    assert member["fid"] == pytest.approx(alone["fid"], rel=0.01)
+    assert member["precision"] == pytest.approx(alone["precision"], abs=0.05)
     # the whole group continues, then one member alone; both as the same runs trained straight through
     more = runner.invoke(app, ["train", "--resume", "R", "--steps", "6"])
     assert more.exit_code == 0, more.output
