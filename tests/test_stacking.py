@@ -239,3 +239,13 @@ def test_members_at_different_steps_continue_as_groups_of_their_own(mnist_dir, t
     for seed in (0, 1):
         steps = [json.loads(line)["step"] for line in (tmp_path / "g" / f"seed={seed}" / "metrics.jsonl").read_text().splitlines()]
         assert steps == [1, 2, 3, 4]
+
+
+def test_a_group_refuses_members_that_differ_beyond_seed_lr_and_member_options(tmp_path):
+    from gan_core import GanError
+
+    base = TrainConfig(steps=1, device="cpu", options={"dataset": {"limit": "64"}})
+    other = dataclasses.replace(base, seed=1, options={**base.options, "architecture": {"slope": "0.1"}})
+    with pytest.raises(GanError, match="arch.*slope|architecture.slope"):
+        train_group([base, other], tmp_path / "g", console=QUIET)
+    assert not (tmp_path / "g").exists()

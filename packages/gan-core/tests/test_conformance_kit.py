@@ -4,12 +4,15 @@ from __future__ import annotations
 
 import random
 import types
+from dataclasses import dataclass
 
 import pytest
 import torch
+import torch.nn.functional as F
 from torch import nn
 
-from gan_core import Architecture, Discriminator, Latent, Metric, Networks, Prior, SampleResult, Sampler, hookimpl
+from gan_core import (Architecture, Discriminator, Latent, Loss, Metric, Networks, Prior, SampleResult, Sampler,
+                      discriminate, hookimpl, option)
 from gan_core.testing import ConformanceFailure, conformance_cases, run_case
 
 
@@ -133,3 +136,102 @@ def test_incompatible_combinations_are_skipped_not_failed():
     cases = {case.id: case for case in conformance_cases(gan_gm)}
     with pytest.raises(pytest.skip.Exception, match="the core refuses this combination"):
         run_case(gan_gm, cases["loss:gm-aux:train[prior=normal]"])
+
+
+# --------------------------------------------------------------------------- stacked equals separate
+
+
+class SharedNoisePrior(Prior):
+    """Declares that it stacks but draws from torch's global generator, so the members of a group share noise."""
+
+    name = "shared-noise"
+    stacks = True
+
+    def sample(self, n, *, component=None):
+        return Latent(torch.randn(n, self.latent_dim, device=self.device))
+
+
+class HostSyncLoss(Loss):
+    """Declares that it stacks but reads its loss on the host inside a step (.item()), which vmap refuses."""
+
+    name = "host-sync"
+    stacks = True
+
+    def d_loss(self, d, real, fake):
+        r, f = discriminate(d, real.images, fake.images)
+        loss = F.softplus(-r).mean() + F.softplus(f).mean()
+        return loss if loss.item() < 1e6 else loss.clamp(max=1e6)
+
+    def g_loss(self, d, fake, real):
+        return F.softplus(-d(fake.images)).mean()
+
+
+@dataclass(frozen=True)
+class WeightOptions:
+    weight: float = option(1.0, "weight of the real term", min=0.0, max=10.0)
+
+
+class CachedOptionLoss(Loss):
+    """Declares a member option but reads a copy made at construction, so every member trains with the first's."""
+
+    name = "cached-option"
+    Options = WeightOptions
+    stacks = True
+    member_options = ("weight",)
+
+    def __init__(self, options):
+        super().__init__(options)
+        self.weight = options.weight  # should be read from self.options in the step
+
+    def d_loss(self, d, real, fake):
+        r, f = discriminate(d, real.images, fake.images)
+        return self.weight * F.softplus(-r).mean() + F.softplus(f).mean()
+
+    def g_loss(self, d, fake, real):
+        return F.softplus(-d(fake.images)).mean()
+
+
+class MemberOptionLoss(CachedOptionLoss):
+    """The same loss done right: it reads its member option from self.options during the step."""
+
+    name = "member-option"
+
+    def d_loss(self, d, real, fake):
+        r, f = discriminate(d, real.images, fake.images)
+        return self.options.weight * F.softplus(-r).mean() + F.softplus(f).mean()
+
+
+class UnstackedPrior(Prior):
+    """A prior written before stacked training: it does not declare stacks."""
+
+    name = "unstacked"
+
+    def sample(self, n, *, component=None):
+        return Latent(torch.randn(n, self.latent_dim, device=self.device))
+
+
+@pytest.mark.parametrize(
+    "hook, cls, advice",
+    [
+        ("register_priors", SharedNoisePrior, "draw randomness only through gan_core.rng"),
+        ("register_losses", CachedOptionLoss, "member 1 (seed 1, weight=1.5)"),
+        ("register_losses", HostSyncLoss, "as a stacked group of 2 (gan train --seeds 2) raised RuntimeError"),
+    ],
+)
+def test_a_component_that_stacks_wrongly_fails_stacked_equals_separate(hook, cls, advice):
+    message = failure_of(plugin_of(hook, cls), f"{cls.kind}:{cls.name}:stacked")
+    assert advice in message and "docs/plugins.md, 'Stacked training'" in message, message
+
+
+def test_a_component_that_stacks_right_passes_with_members_that_differ_in_its_member_options():
+    plugin = plugin_of("register_losses", MemberOptionLoss)
+    cases = {case.id: case for case in conformance_cases(plugin)}
+    run_case(plugin, cases["loss:member-option:stacked"])
+
+
+def test_a_component_that_does_not_stack_skips_stacked_equals_separate_saying_why():
+    plugin = plugin_of("register_priors", UnstackedPrior)
+    cases = {case.id: case for case in conformance_cases(plugin)}
+    with pytest.raises(pytest.skip.Exception, match=r"prior 'unstacked' does not stack \(it does not declare stacks = "
+                                                     r"True\), so gan train --seeds trains its runs one after another"):
+        run_case(plugin, cases["prior:unstacked:stacked"])

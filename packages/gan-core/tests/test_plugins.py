@@ -86,6 +86,53 @@ def test_third_party_component_is_listed_and_shown():
     assert shown.exit_code == 0 and "prior.value" in shown.output and "the constant every code holds" in shown.output
 
 
+@dataclass(frozen=True)
+class WobbleOptions:
+    wobble: float = option(0.5, "draws noise from torch's global generator when above 0")
+
+
+class WobblyPrior(ConstantPrior):
+    """Stacks unless its option draws from the global generator (a test double)."""
+
+    name = "wobbly"
+    Options = WobbleOptions
+    stacks = True
+
+    def stack_refusal(self):
+        return "its wobble draws from torch's global generator" if self.options.wobble > 0 else None
+
+
+def test_listing_and_show_say_which_components_stack_and_why_not():
+    """gan plugins: a stacks column (blank for kinds that do not train) and JSON fields; show: the default options' reason."""
+    import json
+
+    plugin = make_plugin(register_priors=lambda register: (register(ConstantPrior), register(WobblyPrior)))
+    with plugin_registered(plugin, name="stacking-plugin", package="gan-stacking"):
+        listing = run_cli(["plugins"])
+        as_json = run_cli(["plugins", "--json"])
+        shown = {name: run_cli(["plugins", "show", name]) for name in ("normal", "mlp", "constant", "wobbly", "none")}
+    assert listing.exit_code == 0 and "stacks" in listing.output, listing.output
+    rows = {line.split("│")[2].strip(): [cell.strip() for cell in line.split("│")[1:-1]]
+            for line in listing.output.splitlines() if line.startswith("│") and line.split("│")[2].strip()}
+    assert rows["normal"][4] == "yes" and rows["constant"][4] == "no" and rows["none"][4] == "", rows
+    components = {c["name"]: c for c in json.loads(as_json.output)["components"]}
+    assert (components["normal"]["stacks"], components["normal"]["stack_refusal"]) == (True, None)
+    assert (components["constant"]["stacks"], components["constant"]["stack_refusal"]) == (
+        False, "it does not declare stacks = True")
+    assert components["none"]["stacks"] is None and components["fid"]["stack_refusal"] is None
+    assert components["wobbly"]["stacks"] is True  # the listing reads the declaration; show asks the default options
+
+    text = {name: " ".join(result.output.split()) for name, result in shown.items()}
+    assert all(result.exit_code == 0 for result in shown.values()), text
+    assert ("stacks: yes, gan train --seeds N trains its runs as one stacked model; the runs of a group may differ "
+            "in prior.std") in text["normal"]
+    assert "stacks: yes, gan train --seeds N trains its runs as one stacked model" in text["mlp"]
+    assert ("stacks: no, it does not declare stacks = True; gan train --seeds N trains its runs one after another"
+            in text["constant"])
+    assert "stacks: no, its wobble draws from torch's global generator;" in text["wobbly"]
+    assert "stacks" not in text["none"]  # a sampler does not train: nothing to say
+
+
 def test_unknown_name_suggests_the_closest():
     with pytest.raises(GanError, match="there is no loss named 'hing'; did you mean 'hinge'"):
         get_registry().get("loss", "hing")

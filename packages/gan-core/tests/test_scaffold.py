@@ -32,7 +32,8 @@ def run(args, *, cwd, **env):
 
 
 def run_own_tests(pkg, **env):
-    return run([sys.executable, "-m", "pytest", "-q", "-p", "no:cacheprovider", str(pkg / "tests")], cwd=pkg, **env)
+    return run([sys.executable, "-m", "pytest", "-q", "-rA", "-p", "no:cacheprovider", str(pkg / "tests")], cwd=pkg,
+               **env)
 
 
 def listed(output):
@@ -45,7 +46,9 @@ def test_skeleton_passes_its_own_tests_uninstalled(tmp_path, kind):
     name = f"zz-{kind}"  # a hyphen, so the module name (gan_zz_...) differs from the entry-point name
     pkg = write_skeleton(name, kind, tmp_path / f"gan-{name}")
     assert f'{name} = "gan_zz_{kind}"' in (pkg / "pyproject.toml").read_text()
-    run_own_tests(pkg, PYTHONPATH=str(pkg / "src"))
+    proc = run_own_tests(pkg, PYTHONPATH=str(pkg / "src"))
+    if kind in ("prior", "loss", "architecture"):  # they stack: the kit's stacked-equals-separate check ran, and passed
+        assert f"PASSED tests/test_conformance.py::test_conformance[{kind}:{name}:stacked]" in proc.stdout, proc.stdout
 
 
 def test_installed_skeleton_is_listed_trains_and_passes_its_tests(tmp_path, mnist_dir):

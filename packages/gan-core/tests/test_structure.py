@@ -9,8 +9,8 @@ import gan_core
 
 REPO = Path(__file__).resolve().parents[3]
 CORE = REPO / "packages" / "gan-core" / "src" / "gan_core"
-#: the modules a plugin may import: the package itself and the test kit
-PUBLIC = {"gan_core", "gan_core.testing"}
+#: the modules a plugin may import: the package itself, the test kit and the draws of a stackable component
+PUBLIC = {"gan_core", "gan_core.testing", "gan_core.rng"}
 
 
 def module_name(path: Path) -> str:

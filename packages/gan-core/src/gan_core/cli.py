@@ -393,7 +393,7 @@ def plugins_list(
     ctx: typer.Context,
     as_json: Annotated[bool, typer.Option("--json", help="Print JSON (components, feature networks, failures) for scripts.")] = False,
 ) -> None:
-    """List every installed component with its kind, package and version, and the plugins that failed to load."""
+    """List every installed component (kind, package, version, whether it stacks) and the plugins that failed to load."""
     if ctx.invoked_subcommand is not None:
         return
     import json
@@ -402,21 +402,27 @@ def plugins_list(
     from .registry import get_registry
 
     registry = get_registry()
+    stacking = {(e.kind, e.name): _stacking(e) for e in registry.all()}
     if as_json:
         print(json.dumps({
             "plugin_api": PLUGIN_API_VERSION,
             "components": [{"kind": e.kind, "name": e.name, "package": e.package, "version": e.version,
-                            "plugin": e.plugin, "summary": e.cls.summary()} for e in registry.all()],
+                            "plugin": e.plugin, "summary": e.cls.summary(),
+                            # None for the kinds that do not train (samplers, metrics, datasets)
+                            "stacks": stacking[(e.kind, e.name)][0], "stack_refusal": stacking[(e.kind, e.name)][1]}
+                           for e in registry.all()],
             "feature_networks": [{"name": n.name, "package": n.package, "version": n.version}
                                  for n in registry.feature_networks().values()],
             "failures": [{"plugin": f.plugin, "package": f.package, "error": f.error} for f in registry.failures],
         }, indent=2))
         return
     table = Table(title="gan plugins")
-    for column in ("kind", "name", "package", "version", "summary"):
-        table.add_column(column)
+    for column in ("kind", "name", "package", "version", "stacks", "summary"):
+        table.add_column(column, no_wrap=column != "summary")  # a narrow terminal wraps the summary, never a name
     for entry in registry.all():
-        table.add_row(entry.kind, entry.name, entry.package, entry.version, escape(entry.cls.summary()))
+        stacks = stacking[(entry.kind, entry.name)][0]
+        table.add_row(entry.kind, entry.name, entry.package, entry.version, {True: "yes", False: "no"}.get(stacks, ""),
+                      escape(entry.cls.summary()))
     stdout.print(table)
     networks = ", ".join(f"{n.name} ({n.package})" for n in registry.feature_networks().values())
     stdout.print(f"gan plugin API {PLUGIN_API_VERSION}; feature networks: {networks or 'none'}")
@@ -428,7 +434,7 @@ def plugins_list(
 
 @user_errors
 def plugins_show(name: Annotated[str, typer.Argument(help="Component name, e.g. vanilla or mlp.")]) -> None:
-    """Show one component's options, defaults and what it requires."""
+    """Show one component's options, defaults, what it requires, and whether it stacks or why not."""
     import difflib
 
     from .options import describe_options
@@ -444,11 +450,19 @@ def plugins_show(name: Annotated[str, typer.Argument(help="Component name, e.g. 
     for entry in entries:
         cls = entry.cls
         stdout.print(f"[bold]{entry.name}[/bold] ({entry.kind}) from {entry.package} {entry.version}: {escape(cls.summary())}")
-        requires, provides = _declarations(entry)
+        requires, provides, instance = _declarations(entry)
         for need, why in requires.items():
             stdout.print(f"  requires {need}: {escape(why)}")
         for capability in sorted(provides):
             stdout.print(f"  provides {capability}")
+        stacks, refusal = _stacking(entry, instance)
+        prefix = kind_named(entry.kind).prefix
+        if stacks:
+            differ = ", ".join(f"{prefix}.{o}" for o in cls.member_options)
+            stdout.print("  stacks: yes, gan train --seeds N trains its runs as one stacked model"
+                         + (f"; the runs of a group may differ in {differ}" if differ else ""))
+        elif stacks is not None:
+            stdout.print(f"  stacks: no, {escape(refusal or '')}; gan train --seeds N trains its runs one after another")
         rows = describe_options(cls.Options)
         if not rows:
             stdout.print("  no options")
@@ -456,23 +470,47 @@ def plugins_show(name: Annotated[str, typer.Argument(help="Component name, e.g. 
         table = Table(show_header=True)
         for column in ("option", "type", "default", "bounds", "help"):
             table.add_column(column)
-        prefix = kind_named(entry.kind).prefix
         for row in rows:
             table.add_row(f"{prefix}.{row.name}", row.type_name, repr(row.default), row.bounds, escape(row.help))
         stdout.print(table)
 
 
-def _declarations(entry: Any) -> tuple[dict[str, str], frozenset[str]]:
-    """What a component requires and provides with its default options (they may depend on options)."""
+def _declarations(entry: Any) -> tuple[dict[str, str], frozenset[str], Any]:
+    """What a component requires and provides with its default options (they may depend on options), and that instance.
+
+    The instance is None for a component that cannot be built alone (it needs a run).
+    """
     from .assembly import construct, Chosen
 
     cls = entry.cls
     try:
         instance = construct(Chosen(entry, cls.Options()))
-        return dict(instance.requires), frozenset(instance.provides())
+        return dict(instance.requires), frozenset(instance.provides()), instance
     except Exception:  # a component that cannot be built alone (it needs a run): its class declarations
         requires = cls.requires if isinstance(cls.requires, dict) else {}
-        return dict(requires), frozenset(cls.provided)
+        return dict(requires), frozenset(cls.provided), None
+
+
+def _stacking(entry: Any, instance: Any = None) -> tuple[bool | None, str | None]:
+    """Whether the component trains stacked (``gan train --seeds``), and why not: ``instance.stack_refusal()``.
+
+    ``(None, None)`` for the kinds that do not train (samplers, metrics,
+    datasets). Without ``instance`` (the listing, which builds no component:
+    building one may load torch), the class's declaration, ``stacks``; an
+    option may still refuse (mlp's dropout), which ``gan plugins show`` says,
+    asking an instance with the default options.
+    """
+    from .components import Component
+    from .kinds import weight_kinds
+
+    if entry.kind not in weight_kinds():  # the kinds a training step runs (prior, loss, architecture)
+        return None, None
+    try:
+        # the default stack_refusal reads only the declaration, so the class can stand for an instance
+        refusal = instance.stack_refusal() if instance is not None else Component.stack_refusal(entry.cls)  # type: ignore[arg-type]
+    except Exception as exc:  # noqa: BLE001 - a listing must not fail on one component
+        refusal = f"its stack_refusal() raised {one_line(exc)}"
+    return refusal is None, refusal
 
 
 #: the kinds ``gan plugin new --kind`` offers: every kind of gan_core.kinds

@@ -9,9 +9,9 @@ that says what to fix.
 Checks per kind (``Case.check``):
 
 * every kind: ``contract`` (what registration checks, restated as a test);
-* prior: ``sample``, ``device``, ``state``, ``determinism``, ``train[...]``;
-* loss: ``determinism``, ``realness``, ``train[...]`` (with every installed prior and architecture);
-* architecture: ``build``, ``device``, ``state``, ``determinism``, ``train[...]``;
+* prior: ``sample``, ``device``, ``state``, ``determinism``, ``stacked``, ``train[...]``;
+* loss: ``determinism``, ``realness``, ``stacked``, ``train[...]`` (with every installed prior and architecture);
+* architecture: ``build``, ``device``, ``state``, ``determinism``, ``stacked``, ``train[...]``;
 * sampler: ``sample[...]`` (with every installed prior), ``device``, ``state``, ``determinism``;
 * metric: ``compute``, ``determinism``;
 * dataset: ``load``, ``train`` (finite losses: neither NaN nor infinite).
@@ -20,12 +20,20 @@ Checks per kind (``Case.check``):
 component of another kind, the rest at the defaults (normal, vanilla, mlp);
 a combination the core refuses (``requires`` unmet, a ``check`` that says
 no) is skipped, not failed.
+
+``stacked`` ("stacked equals separate", for a component that stacks: see
+``Component.stacks`` and docs/plugins.md, "Stacked training") trains the
+component as a stacked group of two members (seeds 0 and 1; member 1 with
+other values of its ``member_options``) for two steps, and each member
+alone, and holds their losses and weights to float tolerance. A component
+that does not stack skips it, saying why.
 """
 
 from __future__ import annotations
 
+import itertools
 import math
-from collections.abc import Callable, Iterator, Mapping
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from typing import Any
@@ -34,7 +42,7 @@ import torch
 from safetensors.torch import load, save
 
 from .assembly import Chosen, Parts, check_combination, check_requirements, choose, construct, provided_by
-from .build import build_run
+from .build import BuiltRun, build_run
 from .callbacks import Callback
 from .checks import checked_data, checked_images, checked_latent, checked_metric, checked_sample, checked_scores
 from .components import Combination, Component, DataRequest, FeatureSet, ImageData, TrainedModel
@@ -86,8 +94,9 @@ def cases_for(registry: Registry, entries: list[ComponentEntry], options: Mappin
         add = lambda check, partner=None: cases.append(Case(entry.kind, entry.name, check, partner, options))  # noqa: E731
         add("contract")
         if entry.kind in TRAINABLE:
-            for check in {"prior": ("sample", "device", "state", "determinism"), "loss": ("determinism", "realness"),
-                          "architecture": ("build", "device", "state", "determinism")}[entry.kind]:
+            for check in {"prior": ("sample", "device", "state", "determinism", "stacked"),
+                          "loss": ("determinism", "realness", "stacked"),
+                          "architecture": ("build", "device", "state", "determinism", "stacked")}[entry.kind]:
                 add(check)
             for other in TRAINABLE:
                 if other == entry.kind:
@@ -115,17 +124,26 @@ def fail(message: str) -> None:
     raise ConformanceFailure(message)
 
 
+def _names_text(names: Mapping[str, str]) -> str:
+    return " + ".join(f"{k} '{v}'" for k, v in names.items())
+
+
+def _options_text(options: Mapping[str, Any]) -> str:
+    return ", ".join(f"{k}={v!r}" for k, v in options.items())
+
+
 @contextmanager
-def _failures_named(what: str) -> Iterator[None]:
-    """Turn the core's own errors into conformance failures naming ``what``."""
+def _failures_named(what: str, advice: str = "") -> Iterator[None]:
+    """Turn the core's own errors into conformance failures naming ``what`` (and ending with ``advice``)."""
+    after = f"; {advice}" if advice else ""
     try:
         yield
     except (ConformanceFailure, Skip):
         raise
     except GanError as exc:
-        raise ConformanceFailure(f"{what}: {exc.message}") from exc
+        raise ConformanceFailure(f"{what}: {exc.message}{after}") from exc
     except Exception as exc:
-        raise ConformanceFailure(f"{what} raised {type(exc).__name__}: {exc}") from exc
+        raise ConformanceFailure(f"{what} raised {type(exc).__name__}: {str(exc).rstrip('.') if after else exc}{after}") from exc
 
 
 def toy_data(n: int = 64, seed: int = 0) -> ImageData:
@@ -146,23 +164,28 @@ class _Kit:
         self.registry = registry
         self.options = options
 
-    def chosen(self, kind: str, name: str) -> Chosen:
-        return choose(self.registry, kind, name, dict(self.options.get(name, {})))
+    def chosen(self, kind: str, name: str, changed: Mapping[str, Any] | None = None) -> Chosen:
+        """``name`` with the kit's options for it, and ``changed`` over them."""
+        return choose(self.registry, kind, name, {**self.options.get(name, {}), **(changed or {})})
 
-    def build(self, kind: str, name: str, **kwargs: Any) -> Component:
-        with _failures_named(f"{kind} '{name}' with its default options"):
-            return construct(self.chosen(kind, name), **kwargs)
+    def build(self, kind: str, name: str, changed: Mapping[str, Any] | None = None, **kwargs: Any) -> Component:
+        what = f"{kind} '{name}' with {_options_text(changed)}" if changed else f"{kind} '{name}' with its default options"
+        with _failures_named(what):
+            return construct(self.chosen(kind, name, changed), **kwargs)
 
-    def parts(self, names: Mapping[str, str]) -> Parts:
+    def parts(self, names: Mapping[str, str], changed: Mapping[str, Mapping[str, Any]] | None = None) -> Parts:
+        """The components ``names`` (kind -> name); ``changed`` sets options of some, by kind."""
+        changed = changed or {}
         return Parts(
-            prior=self.build("prior", names["prior"]),  # type: ignore[arg-type]
-            loss=self.build("loss", names["loss"]),  # type: ignore[arg-type]
-            architecture=self.build("architecture", names["architecture"]),  # type: ignore[arg-type]
+            prior=self.build("prior", names["prior"], changed.get("prior")),  # type: ignore[arg-type]
+            loss=self.build("loss", names["loss"], changed.get("loss")),  # type: ignore[arg-type]
+            architecture=self.build("architecture", names["architecture"], changed.get("architecture")),  # type: ignore[arg-type]
         )
 
-    def combination(self, names: Mapping[str, str], data: ImageData, dataset: Component | None = None) -> Parts:
+    def combination(self, names: Mapping[str, str], data: ImageData, dataset: Component | None = None,
+                    changed: Mapping[str, Mapping[str, Any]] | None = None) -> Parts:
         """The parts, or Skip when the core would refuse this combination before training."""
-        parts = self.parts(names)
+        parts = self.parts(names, changed)
         dataset = dataset or _ToyDataset(None)
         try:
             check_combination(Combination(parts.prior, parts.loss, parts.architecture, dataset, data))  # type: ignore[arg-type]
@@ -178,29 +201,35 @@ class _Kit:
     def trained(self, names: Mapping[str, str], data: ImageData, steps: int, seed: int = 0,
                 dataset: Component | None = None) -> tuple[list[float], TrainedModel]:
         """Train the combination ``steps`` generator steps; the losses and the model, in eval mode."""
-        from .training import make_optimizer, resolve_optim
+        run = self.prepared(names, data, steps, seed, dataset)
+        with _failures_named(f"training {_names_text(names)}"):
+            losses = run.train_alone()
+            model = run.built.frozen(tuple(data.shape))  # type: ignore[arg-type]
+        return losses, model
+
+    def prepared(self, names: Mapping[str, str], data: ImageData, steps: int, seed: int = 0,
+                 dataset: Component | None = None, changed: Mapping[str, Mapping[str, Any]] | None = None) -> _Run:
+        """The combination built from ``seed`` as ``gan train --seed`` builds it, ready to take ``steps`` steps."""
         from .config import TrainConfig
+        from .training import make_optimizer, resolve_optim
 
         torch.manual_seed(seed)
-        parts = self.combination(names, data, dataset)
-        what = " + ".join(f"{k} '{v}'" for k, v in names.items())
-        with _failures_named(f"training {what}"):
+        parts = self.combination(names, data, dataset, changed)
+        with _failures_named(f"training {_names_text(names)}"):
             built = build_run(parts, data.shape, torch.device("cpu"))
             optim = resolve_optim(TrainConfig(), parts.loss.defaults())
             batch = max(2, min(8, len(data) // max(optim.d_steps, 1)))
             if len(data) < batch * optim.d_steps:
                 raise Skip(f"{len(data)} images are fewer than one step needs")
-            records = _Records()
-            trainer = Trainer(
-                built.generator, built.discriminator, built.prior, parts.loss, data,
+            run = _Run(
+                parts, built, data, optim.optimizer, optim.lr_g, optim.lr_d, tuple(optim.betas),  # type: ignore[arg-type]
+                Schedule(batch, optim.d_steps, steps, len(data) // (batch * optim.d_steps), 1, 0),
                 make_optimizer(optim.optimizer, built.generator_parameters(), optim.lr_g, optim.betas),
                 make_optimizer(optim.optimizer, list(built.discriminator.parameters()), optim.lr_d, optim.betas),
-                Schedule(batch, optim.d_steps, steps, len(data) // (batch * optim.d_steps), 1, 0), TrainState(),
-                callbacks=records,
+                torch.Generator(),
             )
-            trainer.run()
-            model = built.frozen(tuple(data.shape))  # type: ignore[arg-type]
-        return [value for r in records.logged for value in (r["d_loss"], r["g_loss"])], model
+        run.stream.set_state(torch.get_rng_state())  # where training alone starts drawing (a member's own stream)
+        return run
 
     def model(self, prior_name: str = "normal") -> tuple[TrainedModel, Parts]:
         """A model from ``prior_name`` and the default loss and architecture, trained until D tells real from fake.
@@ -221,6 +250,66 @@ class _Kit:
         return model, parts
 
 
+@dataclass
+class _Run:
+    """One run as the kit builds it: its parts and networks, optimisers and schedule, not trained yet."""
+
+    parts: Parts
+    built: BuiltRun
+    data: ImageData
+    optimizer: str
+    lr_g: float
+    lr_d: float
+    betas: tuple[float, float]
+    schedule: Schedule
+    opt_g: torch.optim.Optimizer
+    opt_d: torch.optim.Optimizer
+    #: the global generator's state once the run is built: where its training draws start
+    stream: torch.Generator
+
+    def train_alone(self) -> list[float]:
+        """Train it as ``gan train`` does (the engine's Trainer); the D and G losses of each step."""
+        records = _Records()
+        built = self.built
+        torch.set_rng_state(self.stream.get_state())
+        Trainer(built.generator, built.discriminator, built.prior, self.parts.loss, self.data, self.opt_g, self.opt_d,
+                self.schedule, TrainState(), callbacks=records).run()
+        return records.losses()
+
+
+def train_stacked(runs: Sequence[_Run]) -> list[list[float]]:
+    """Train ``runs`` as one stacked group, as ``gan train --seeds`` does; each member's D and G losses of each step.
+
+    Each member's stream starts where the global generator stands once its
+    run is built, as for the same run trained alone (gan_core.group). The
+    members' modules hold their trained tensors afterwards.
+    """
+    from .stacking import Member, StackedTrainer, StepModule
+
+    members = []
+    for run in runs:
+        built, parts = run.built, run.parts
+        modules: dict[str, torch.nn.Module] = {"generator": built.generator, "discriminator": built.discriminator,
+                                               "prior": built.prior}
+        if built.loss_modules is not None:
+            modules["loss_modules"] = built.loss_modules
+        options = {kind: {name: getattr(component.options, name) for name in component.member_options}
+                   for kind, component in (("prior", built.prior), ("loss", parts.loss),
+                                           ("architecture", parts.architecture))}
+        members.append(Member(modules=modules, opt_g=run.opt_g, opt_d=run.opt_d, generator=run.stream,
+                              callbacks=_Records(), checkpoint=lambda step: None, state=TrainState(), lr_g=run.lr_g,
+                              lr_d=run.lr_d, options=options))
+    first = runs[0]
+    module = StepModule(first.built.generator, first.built.discriminator, first.built.prior, first.parts.loss,
+                        first.built.loss_modules, tuple(first.data.shape))
+    trainer = StackedTrainer(module=module, components={"prior": first.built.prior, "loss": first.parts.loss,
+                                                        "architecture": first.parts.architecture},
+                             members=members, data=first.data, schedule=first.schedule, optimizer=first.optimizer,
+                             betas=first.betas)
+    trainer.run()
+    return [member.callbacks.losses() for member in members]  # type: ignore[attr-defined]
+
+
 class _Records(Callback):
     """Keeps the loop's log records (every step: the kit logs each one)."""
 
@@ -229,6 +318,10 @@ class _Records(Callback):
 
     def on_log(self, record: dict[str, Any]) -> None:
         self.logged.append(record)
+
+    def losses(self) -> list[float]:
+        """The D and G loss of each logged step: [d_1, g_1, d_2, g_2, ...]."""
+        return [value for r in self.logged for value in (r["d_loss"], r["g_loss"])]
 
 
 #: trained sampler-check models, by (registry, prior name)
@@ -370,6 +463,188 @@ def check_loss_realness(kit: _Kit, entry: ComponentEntry, partner: Any) -> None:
     if not scores.requires_grad:
         fail(f"loss '{entry.name}' realness() returned scores without a gradient; compute them from D's outputs "
              "with torch operations (no detach, no torch.no_grad), since latent ascent follows their gradient")
+
+
+#: "stacked equals separate": the members' seeds, the steps they take, and the tolerances (see check_stacked)
+STACK_SEEDS = (0, 1)
+STACK_STEPS = 2
+STACK_LOSS_RTOL, STACK_LOSS_ATOL = 1e-4, 1e-5  # a loss near 0 (a difference of means) is held to 1e-5 absolute
+STACK_CLOSE = 1e-5  # a weight within this of its value alone agrees
+STACK_SHARE = 0.99  # of all of a member's weights, that must agree
+STACK_TENSOR_SHARE = 0.9  # of each tensor's elements (tensors of 100 or more), that must agree
+
+
+def check_stacked(kit: _Kit, entry: ComponentEntry, partner: Any) -> None:
+    """Stacked equals separate: as a member of a stacked group, the component trains what it trains alone.
+
+    ``gan train --seeds N`` runs one step of the component's code for all
+    members at once under ``torch.func.vmap``. A component that draws from
+    torch's global generator (every member then gets the same noise), reads
+    a member option it cached at construction, reduces over more than its
+    batch or changes state outside its tensors trains differently there.
+
+    Two members (seeds 0 and 1; member 1 with other values of the
+    component's ``member_options`` where its options accept them) train two
+    steps stacked and then each alone on the toy data (batches of 8), with
+    partners that stack (the defaults first). The losses of every step must
+    agree to a relative 1e-4 (1e-5 absolute near 0); the weights to float
+    tolerance: Adam moves every weight by about its learning rate per step
+    whatever the size of the gradient, so float noise (a batched matrix
+    product against single ones) may flip the sign of a gradient that is
+    zero in exact arithmetic (a hinge whose real and fake terms cancel).
+    Every element may therefore differ by at most two moves per step (a
+    move: lr for Adam, lr / sqrt(1 - alpha) for RMSprop); 99% of the
+    member's weights, and 90% of each tensor of 100 or more, must agree to
+    1e-5; integer tensors (step counters) exactly.
+    """
+    from .stacking import RMSPROP_ALPHA
+
+    component = kit.build(entry.kind, entry.name)
+    refusal = component.stack_refusal()
+    if refusal is not None:
+        raise Skip(f"{entry.kind} '{entry.name}' does not stack ({refusal}), so gan train --seeds trains its runs "
+                   "one after another; nothing to compare")
+    names = _stacking_partners(kit, entry)
+    data = toy_data()
+    changed = _member_changes(kit, entry, component, len(STACK_SEEDS))
+    what = _names_text(names)
+    runs = [kit.prepared(names, data, STACK_STEPS, seed, changed={entry.kind: c} if c else None)
+            for seed, c in zip(STACK_SEEDS, changed)]
+    shared = {(r.optimizer, r.betas, r.schedule) for r in runs}
+    if len(shared) > 1:
+        fail(f"{entry.kind} '{entry.name}': its member options ({', '.join(component.member_options)}) change the "
+             "optimiser, its betas or the D steps of defaults(), which the members of a group share; only the "
+             "learning rates may differ between members")
+    with _failures_named(f"training {what} as a stacked group of {len(runs)} (gan train --seeds {len(runs)})",
+                         advice=STACKED_ADVICE):
+        stacked = train_stacked(runs)
+    weights = [{k: v.detach().clone() for k, v in run.built.weights().items()} for run in runs]
+    lr = max(max(r.lr_g, r.lr_d) for r in runs)
+    move = lr if runs[0].optimizer == "adam" else lr / math.sqrt(1 - RMSPROP_ALPHA)  # RMSprop's first steps: 10 lr
+    bound = 2 * move * STACK_STEPS
+    for m, (seed, c) in enumerate(zip(STACK_SEEDS, changed)):
+        alone_run = kit.prepared(names, data, STACK_STEPS, seed, changed={entry.kind: c} if c else None)
+        with _failures_named(f"training {what}"):
+            alone = alone_run.train_alone()
+        member = f"member {m} (seed {seed}{', ' + _options_text(c) if c else ''})"
+        _compare_losses(f"{what}: {member}", alone, stacked[m])
+        _compare_weights(f"{what}: {member}", alone_run.built.weights(), weights[m], bound)
+
+
+STACKED_ADVICE = ("a stacked step runs the component's code for all members at once under torch.func.vmap; follow "
+                  "docs/plugins.md, 'Stacked training' (no .item(), float() or if on a tensor inside a step, shapes "
+                  "that do not depend on values, randomness only from gan_core.rng), or leave stacks = False")
+_SAME_RUN_ADVICE = ("follow docs/plugins.md, 'Stacked training': draw randomness only through gan_core.rng "
+                    "(rng.normal, rng.uniform, rng.integers), never torch.randn or nn.Dropout; reduce only over the "
+                    "batch; keep state in parameters and buffers, not attributes set during a step; read member "
+                    "options from self.options in the step, not from copies made at construction. Or leave "
+                    "stacks = False")
+
+
+def _compare_losses(who: str, alone: list[float], stacked: list[float]) -> None:
+    if len(alone) != len(stacked):
+        fail(f"{who} logged {len(stacked)} losses in the stacked group but {len(alone)} alone")
+    for i, (a, b) in enumerate(zip(alone, stacked)):
+        if not math.isclose(a, b, rel_tol=STACK_LOSS_RTOL, abs_tol=STACK_LOSS_ATOL):
+            side = "DG"[i % 2]
+            fail(f"{who}: the {side} loss of step {i // 2 + 1} is {b!r} in a stacked group but {a!r} alone; "
+                 f"{_SAME_RUN_ADVICE}")
+
+
+def _compare_weights(who: str, alone: Mapping[str, torch.Tensor], stacked: Mapping[str, torch.Tensor],
+                     bound: float) -> None:
+    if set(alone) != set(stacked):
+        fail(f"{who} holds other tensors in a stacked group: {sorted(set(alone) ^ set(stacked))}")
+    elements = differ = 0
+    for key, x in alone.items():
+        y = stacked[key]
+        if x.shape != y.shape or x.dtype != y.dtype:
+            fail(f"{who}: '{key}' is {tuple(y.shape)} {y.dtype} in a stacked group but {tuple(x.shape)} {x.dtype} alone")
+        if not x.is_floating_point():
+            if not torch.equal(x, y):
+                fail(f"{who}: '{key}' ends at {y.tolist()} in a stacked group but {x.tolist()} alone; {_SAME_RUN_ADVICE}")
+            continue
+        diff = (x.double() - y.double()).abs()
+        if diff.numel() == 0:
+            continue
+        worst, off = float(diff.max()), int((diff > STACK_CLOSE).sum())  # a NaN is neither <= bound nor close
+        elements, differ = elements + diff.numel(), differ + off
+        if not worst <= bound:
+            fail(f"{who}: '{key}' ends {worst:.3g} away from its value alone, more than float noise explains "
+                 f"({bound:.3g}: two optimiser moves per step); {_SAME_RUN_ADVICE}")
+        if diff.numel() >= 100 and off > (1 - STACK_TENSOR_SHARE) * diff.numel():
+            fail(f"{who}: {off} of the {diff.numel()} elements of '{key}' end more than {STACK_CLOSE:g} away from "
+                 f"their values alone (float noise explains {1 - STACK_TENSOR_SHARE:.0%}); {_SAME_RUN_ADVICE}")
+    if differ > (1 - STACK_SHARE) * elements:
+        fail(f"{who}: {differ} of its {elements} weights end more than {STACK_CLOSE:g} away from their values alone "
+             f"(float noise explains {1 - STACK_SHARE:.0%}); {_SAME_RUN_ADVICE}")
+
+
+def _stacking_partners(kit: _Kit, entry: ComponentEntry) -> dict[str, str]:
+    """Partners of the other kinds that stack and that the core accepts ``entry`` with: the defaults first."""
+    stacks: dict[tuple[str, str], str | None] = {}
+
+    def refusal(kind: str, name: str) -> str | None:
+        if (kind, name) not in stacks:
+            try:
+                with torch.random.fork_rng(devices=[]):  # a prior may draw when built
+                    stacks[(kind, name)] = kit.build(kind, name).stack_refusal()
+            except ConformanceFailure as exc:  # a partner that cannot be built alone is no partner
+                stacks[(kind, name)] = str(exc)
+        return stacks[(kind, name)]
+
+    others = [k for k in TRAINABLE if k != entry.kind]
+    candidates = [[DEFAULTS[k], *(n for n in kit.registry.names(k) if n != DEFAULTS[k])] for k in others]
+    reasons: list[str] = []
+    for chosen in itertools.product(*candidates):
+        names = {**DEFAULTS, entry.kind: entry.name, **dict(zip(others, chosen))}
+        names = {k: names[k] for k in TRAINABLE}
+        refused = next(((k, n, r) for k, n in zip(others, chosen) if (r := refusal(k, n)) is not None), None)
+        if refused is not None:
+            reasons.append(f"{refused[0]} '{refused[1]}' does not stack ({refused[2]})")
+            continue
+        try:
+            with torch.random.fork_rng(devices=[]):
+                kit.combination(names, toy_data())
+        except Skip as exc:
+            reasons.append(str(exc))
+            continue
+        return names
+    raise Skip(f"no installed partners that stack combine with {entry.kind} '{entry.name}': "
+               f"{reasons[0] if reasons else 'none is installed'}")
+
+
+def _member_changes(kit: _Kit, entry: ComponentEntry, base: Component, members: int) -> list[dict[str, Any]]:
+    """Each member's values of the component's ``member_options`` that differ from the first member's.
+
+    Member 0 keeps the kit's options (those of ``base``); member m scales each
+    number by 1 + m/2 (or 1 - m/4, or adds m to an integer) where the options
+    accept it and the component still stacks, else keeps it.
+    """
+    changes: list[dict[str, Any]] = [{}]
+    for m in range(1, members):
+        changed: dict[str, Any] = {}
+        for option in base.member_options:
+            value = getattr(base.options, option, None)
+            if isinstance(value, bool) or not isinstance(value, (int, float)):
+                continue
+            if isinstance(value, int):
+                tries: list[Any] = [value + m, value - m]
+            elif value:
+                tries = [value * (1 + m / 2), value * (1 - m / 4)]
+            else:
+                tries = [m / 2, -m / 2]
+            for candidate in tries:
+                try:
+                    with torch.random.fork_rng(devices=[]):  # a prior may draw when built
+                        other = construct(kit.chosen(entry.kind, entry.name, {**changed, option: candidate}))
+                except Exception:  # noqa: BLE001 - a value the options or the component refuse: try the next
+                    continue
+                if other.stack_refusal() is None:
+                    changed[option] = candidate
+                    break
+        changes.append(changed)
+    return changes
 
 
 def _networks(kit: _Kit, name: str, seed: int) -> tuple[torch.nn.Module, Any, Any]:
@@ -558,6 +833,7 @@ CHECKS: dict[tuple[str, str], Callable[[_Kit, ComponentEntry, Any], None]] = {
     ("determinism", "loss"): check_loss_determinism, ("realness", "loss"): check_loss_realness,
     ("build", "architecture"): check_arch_build, ("device", "architecture"): check_arch_device,
     ("state", "architecture"): check_arch_state, ("determinism", "architecture"): check_arch_determinism,
+    **{("stacked", kind): check_stacked for kind in TRAINABLE},
     ("sample", "sampler"): check_sampler_sample, ("device", "sampler"): check_sampler_device,
     ("state", "sampler"): check_sampler_state, ("determinism", "sampler"): check_sampler_determinism,
     ("compute", "metric"): check_metric_compute, ("determinism", "metric"): check_metric_determinism,

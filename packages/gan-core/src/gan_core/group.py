@@ -87,22 +87,38 @@ def stack_refusal(config: TrainConfig, init_from: Path | None = None) -> str | N
     return None
 
 
-def _member_values(config: TrainConfig) -> dict[str, Any]:
-    """The settings that must be equal within a group: everything but the seed, the output and the learning rates."""
+def shared_settings(config: TrainConfig) -> dict[str, Any]:
+    """The settings the members of a group must share: all but the seed, the output, the learning rates and
+    the values of the components' ``member_options``. Trials with equal ones can train as one group."""
+    from . import kinds
+    from .registry import get_registry
+
     values = dataclasses.asdict(config)
     for key in ("seed", "out", "lr_g", "lr_d"):
         values.pop(key)
+    registry = get_registry()
+    options: dict[str, Any] = {}
+    for kind, table in config.options.items():
+        setting = kinds.kind(kind).setting if kind in kinds.names() else None
+        name = getattr(config, setting, None) if setting else None
+        varying = set(registry.get(kind, name).cls.member_options) if name else set()
+        options[kind] = {k: v for k, v in table.items() if k not in varying}
+    values["options"] = {k: v for k, v in options.items() if v}
     return values
 
 
 def check_same_configuration(configs: Sequence[TrainConfig]) -> None:
-    first = _member_values(configs[0])
+    first = shared_settings(configs[0])
     for config in configs[1:]:
-        other = _member_values(config)
+        other = shared_settings(config)
         differ = sorted(k for k in first if first[k] != other[k] and k != "options")
+        differ += sorted(f"-o {kind}.{key}" for kind in set(first["options"]) | set(other["options"])
+                         for key in set(first["options"].get(kind, {})) | set(other["options"].get(kind, {}))
+                         if first["options"].get(kind, {}).get(key) != other["options"].get(kind, {}).get(key))
         if differ:
             raise GanError(f"the runs of a group must share their settings but these differ: {', '.join(differ)}; "
-                           "train them as separate groups")
+                           "only the seed, the learning rates and the options a component lists in member_options "
+                           "may differ: train them as separate groups")
 
 
 def train_group(

@@ -4,9 +4,12 @@ The fastest way to learn the plugin contract is a package that already
 fulfils it, so each kind gets a small but real component (a Laplace prior,
 a relativistic least-squares loss, a one-hidden-layer architecture, a top-k
 sampler, a feature-mean metric, a synthetic dataset) rather than stubs that
-raise NotImplementedError. The files come from the plain string templates
-below, filled in with :class:`string.Template` (``$name`` placeholders, so the
-Python code in them keeps its own braces).
+raise NotImplementedError. The prior, loss and architecture stack
+(``stacks = True``: ``gan train --seeds N`` trains their runs as one model;
+randomness through ``gan_core.rng``), so the conformance kit's "stacked
+equals separate" check runs on them too. The files come from the plain
+string templates below, filled in with :class:`string.Template` (``$name``
+placeholders, so the Python code in them keeps its own braces).
 
 Everything is written into a hidden staging folder beside the target and
 renamed into place at the end: a failure leaves nothing on disk.
@@ -45,7 +48,7 @@ _PRIOR = _Kind(
 from dataclasses import dataclass
 
 import torch
-from gan_core import Latent, Prior, hookimpl, option
+from gan_core import Latent, Prior, hookimpl, option, rng
 """,
     code='''\
 @dataclass(frozen=True)
@@ -59,17 +62,27 @@ class $cls(Prior):
     The constructor is Prior's: ``Cls(options, latent_dim)``. Setting
     ``supports_spread`` lets ``gan sample --sigma-scale`` pull codes towards 0
     (fidelity over diversity); during training ``self.spread`` is always 1.
+
+    ``stacks`` lets ``gan train --seeds N`` train N runs of it as one stacked
+    model: ``sample`` draws only through ``gan_core.rng`` and reads no tensor
+    on the host (the rules: gan's docs/plugins.md, "Stacked training"). The
+    runs of one group may each have their own ``scale`` (``member_options``);
+    during a stacked step it is a 0-d tensor, which the arithmetic below takes
+    as it takes a float.
     """
 
     name = "$name"
     Options = $options
     supports_spread = True
+    stacks = True
+    member_options = ("scale",)
 
     def sample(self, n: int, *, component: int | None = None) -> Latent:
-        # Inverse CDF of the Laplace distribution. u stays in (-1, 1), so log1p never sees -1, and it is
-        # drawn from torch's global RNG on self.device: gan seeds it, so runs repeat exactly.
+        # Inverse CDF of the Laplace distribution. u stays in (-1, 1), so log1p never sees -1. rng.uniform is
+        # torch.rand on self.device: alone it draws from torch's global RNG, which gan seeds, and in a stacked
+        # group from each run's own generator, so runs repeat exactly either way.
         eps = torch.finfo(torch.float32).eps
-        u = torch.empty(n, self.latent_dim, device=self.device).uniform_(eps - 1, 1)
+        u = rng.uniform(n, self.latent_dim, device=self.device) * (2 - eps) + (eps - 1)
         scale = self.options.scale * self.spread
         return Latent(-scale * torch.sign(u) * torch.log1p(-u.abs()))
 ''',
@@ -96,10 +109,18 @@ class $cls(Loss):
     D learns how much more real a real image looks than the average fake one,
     and G learns to reverse that gap. G's objective reads real images too,
     which is why ``g_loss`` takes the real batch gan passes it.
+
+    ``stacks`` lets ``gan train --seeds N`` train N runs of it as one stacked
+    model: its objectives draw nothing, read no tensor on the host and
+    average only over their own batch (the rules: gan's docs/plugins.md,
+    "Stacked training"). The runs of one group may each have their own
+    ``margin`` (``member_options``), read from ``self.options`` in each step.
     """
 
     name = "$name"
     Options = $options
+    stacks = True
+    member_options = ("margin",)
 
     def d_loss(self, d: Discriminator, real: Batch, fake: Batch) -> torch.Tensor:
         # discriminate() scores both batches in one forward pass when D allows it (no BatchNorm).
@@ -165,10 +186,15 @@ class $cls(Architecture):
     """$summary
 
     ``spec.d_outputs`` is the head width the loss asked for (1 for most).
+    ``stacks`` lets ``gan train --seeds N`` train N runs of it as one stacked
+    model: its networks draw nothing while training (no dropout, which would
+    draw from torch's global RNG; see gan's docs/plugins.md, "Stacked
+    training").
     """
 
     name = "$name"
     Options = $options
+    stacks = True
 
     def build(self, spec: NetworkSpec) -> Networks:
         hidden = self.options.hidden

@@ -24,7 +24,6 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from .. import kinds
 from ..directions import direction_of, tune_mode
 from ..errors import GanError
 from ..runs import RUN_FILE, checkpoint_file, read_run
@@ -577,19 +576,10 @@ def pack(sweep: SweepPlan, pending: list[Trial]) -> list[list[Trial]]:
 def _group_key(settings: dict[str, Any], stackable: dict[str, bool]) -> str | None:
     """What trials must share to train as one group (None: this one cannot stack)."""
     from ..config import settings_for
-    from ..group import stack_refusal
-    from ..registry import get_registry
+    from ..group import shared_settings, stack_refusal
 
     config = settings_for(settings)
-    shared = {k: v for k, v in settings.items() if k not in ("seed", "lr_g", "lr_d", "options")}
-    options: dict[str, Any] = {}
-    registry = get_registry()
-    for kind, table in settings.get("options", {}).items():
-        setting = kinds.kind(kind).setting if kind in kinds.names() else None
-        name = getattr(config, setting, None) if setting else None
-        varying = set(registry.get(kind, name).cls.member_options) if name else set()
-        options[kind] = {k: v for k, v in table.items() if k not in varying}
-    key = json.dumps([shared, options], sort_keys=True, default=str)
+    key = json.dumps(shared_settings(config), sort_keys=True, default=str)
     if key not in stackable:
         stackable[key] = stack_refusal(config) is None
     return key if stackable[key] else None
