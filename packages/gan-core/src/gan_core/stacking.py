@@ -112,15 +112,28 @@ class StackedOptimizer:
     gets from :func:`gan_core.training.make_optimizer`. Moments are per
     element, so per member; the step count is a device tensor, so a step
     needs no host sync (and can be captured in a CUDA graph).
+
+    When every member has the same learning rate (``--seeds N`` of one
+    configuration) Adam is torch's own fused kernel over the stacked
+    tensors, the single run's arithmetic in one pass over memory; members
+    with their own rates (a packed sweep) take the per-member form.
     """
 
     def __init__(self, kind: str, params: Sequence[torch.Tensor], lr: torch.Tensor, betas: tuple[float, float]) -> None:
         self.kind, self.params, self.betas = kind, list(params), betas
         self.lr = [lr.view(-1, *([1] * (p.dim() - 1))) for p in self.params]
         self.step_count = torch.zeros((), device=lr.device)
+        self.fused: torch.optim.Optimizer | None = None
         if kind == "adam":
             self.exp_avg = [torch.zeros_like(p) for p in self.params]
             self.exp_avg_sq = [torch.zeros_like(p) for p in self.params]
+            rates = lr.tolist()  # once, when the group is built
+            if self.params and all(r == rates[0] for r in rates):
+                extra = {"capturable": True} if lr.device.type == "cuda" else {}
+                self.fused = torch.optim.Adam(self.params, lr=rates[0], betas=betas, fused=True, **extra)
+                for p, m, v in zip(self.params, self.exp_avg, self.exp_avg_sq):  # its state is ours: export and load see it
+                    self.fused.state[p] = {"step": torch.zeros((), dtype=torch.float32, device=p.device),
+                                           "exp_avg": m, "exp_avg_sq": v}
         else:
             self.square_avg = [torch.zeros_like(p) for p in self.params]
 
@@ -131,7 +144,9 @@ class StackedOptimizer:
     @torch.no_grad()
     def step(self) -> None:
         self.step_count += 1
-        if self.kind == "adam":
+        if self.fused is not None:
+            self.fused.step()
+        elif self.kind == "adam":
             beta1, beta2 = self.betas
             correction1 = 1 - beta1 ** self.step_count
             correction2_sqrt = (1 - beta2 ** self.step_count).sqrt()
@@ -176,6 +191,8 @@ class StackedOptimizer:
                 self.step_count.fill_(float(state["step"]))
                 for key, values in self.moments().items():
                     values[i][member].copy_(state[key])
+                if self.fused is not None:
+                    self.fused.state[self.params[i]]["step"].fill_(float(state["step"]))
 
 
 def _fused(optimizer: torch.optim.Optimizer) -> bool:
@@ -233,7 +250,7 @@ class StackedTrainer:
         self.buffers: dict[str, torch.Tensor] = {}
         named = [dict(_named_tensors(m.modules)) for m in self.members]
         for name, (tensor, is_param) in named[0].items():
-            stacked = torch.stack([n[name][0].detach() for n in named]).contiguous()
+            stacked = _stacked_layout(torch.stack([n[name][0].detach() for n in named]), is_param)
             if is_param:
                 self.params[name] = stacked.requires_grad_(tensor.requires_grad)
             else:
@@ -503,6 +520,21 @@ class StackedTrainer:
             self.opt_d.export(member.opt_d, self._member_params(m, "d"), m)
             self.opt_g.export(member.opt_g, self._member_params(m, "g"), m)
             member.checkpoint(self.step)
+
+
+def _stacked_layout(stacked: torch.Tensor, is_param: bool) -> torch.Tensor:
+    """The stack in the memory layout its gradients arrive in.
+
+    Under vmap a linear layer's weight gradient comes back as each member's
+    transpose (strides (out*in, 1, out)); a parameter stored the same way
+    takes it as it is, where a contiguous one would copy every weight
+    gradient of every step (a fifth of a CPU step). Other 2-D parameters
+    (a mixture's means) get theirs copied into this layout, as before.
+    """
+    if not is_param or stacked.dim() != 3:
+        return stacked.contiguous()
+    m, rows, cols = stacked.shape
+    return torch.empty(m, cols, rows, dtype=stacked.dtype, device=stacked.device).transpose(1, 2).copy_(stacked)
 
 
 def _named_tensors(modules: Mapping[str, nn.Module]) -> Iterator[tuple[str, tuple[torch.Tensor, bool]]]:
