@@ -249,3 +249,22 @@ def test_a_group_refuses_members_that_differ_beyond_seed_lr_and_member_options(t
     with pytest.raises(GanError, match="arch.*slope|architecture.slope"):
         train_group([base, other], tmp_path / "g", console=QUIET)
     assert not (tmp_path / "g").exists()
+
+
+@pytest.mark.skipif(not torch.cuda.is_available(), reason="needs a CUDA GPU (benchmarks/device_check.sh runs it)")
+def test_cuda_the_captured_step_trains_what_the_eager_step_trains(mnist_dir, tmp_path):
+    """On CUDA each step is one CUDA graph after 3 eager steps; it must draw and train as the eager step does."""
+    for loss in ("vanilla", "wgan-gp", "san"):
+        base = TrainConfig(loss=loss, steps=8, batch_size=32, log_every=1, device="cuda", deterministic=True,
+                           options={"dataset": {"limit": "1024"}})
+        configs = [dataclasses.replace(base, seed=s) for s in (0, 1)]
+        said = Console(record=True, width=200)
+        captured = train_group(configs, tmp_path / f"{loss}-graph", features_for=lambda m: [MetricsLog()], console=said)
+        assert "eagerly" not in said.export_text(), said.export_text()
+        eager = train_group(configs, tmp_path / f"{loss}-eager", features_for=lambda m: [MetricsLog()], console=QUIET,
+                            capture=False)
+        for a, b in zip(captured, eager):
+            assert _losses(a) == pytest.approx(_losses(b), rel=1e-3, abs=1e-4), loss
+        solo = train(dataclasses.replace(configs[1], out=str(tmp_path / f"{loss}-solo")), features=[MetricsLog()],
+                     console=QUIET)
+        assert _losses(solo)[:2] == pytest.approx(_losses(captured[1])[:2], rel=1e-4, abs=1e-5), loss

@@ -130,10 +130,12 @@ def train_group(
     callbacks_for: Callable[[int], Sequence[Callback]] = lambda m: (),
     features_for: Callable[[int], Sequence[Callback] | None] | None = None,
     console: Console | None = None,
+    capture: bool = True,
 ) -> list[Path]:
     """Train (or continue, ``resume=True``) the runs ``configs`` under ``out/seed=K``; their folders.
 
-    ``paths`` puts the members elsewhere (a sweep's trial folders), one per
+    ``capture=False`` keeps a CUDA step eager (it is captured as one CUDA
+    graph by default). ``paths`` puts the members elsewhere (a sweep's trial folders), one per
     config; no group.json is written then (``out`` may be None).
 
     ``callbacks_for(m)`` gives member m's own callbacks (a callback follows
@@ -180,11 +182,11 @@ def train_group(
             for members in by_step.values():
                 trained = _stacked([configs[m] for m in members], [paths[m] for m in members], resume,
                                    lambda i, ms=members: callbacks_for(ms[i]), lambda i, ms=members: features_for(ms[i]),
-                                   console, None)
+                                   console, None, capture)
                 done.update(zip(members, trained))
             _write_group(out, configs, stacked=True)
             return [done[m] for m in range(len(configs))]
-    return _stacked(configs, paths, resume, callbacks_for, features_for, console, out)
+    return _stacked(configs, paths, resume, callbacks_for, features_for, console, out, capture)
 
 
 def _write_group(out: Path | None, configs: Sequence[TrainConfig], stacked: bool) -> None:
@@ -219,7 +221,7 @@ def _one_after_another(configs, paths, resume, callbacks_for, features_for, cons
     return done
 
 
-def _stacked(configs, paths, resume, callbacks_for, features_for, console, out) -> list[Path]:
+def _stacked(configs, paths, resume, callbacks_for, features_for, console, out, capture=True) -> list[Path]:
     import torch
 
     from .assembly import holdout_indices
@@ -255,7 +257,7 @@ def _stacked(configs, paths, resume, callbacks_for, features_for, console, out) 
             trainer = StackedTrainer(
                 module, {"prior": first.built.prior, "loss": parts.loss, "architecture": parts.architecture},
                 members, first.all_data.to(first.device), first.schedule, first.optim.optimizer, first.optim.betas,
-                say=lambda text: console.print(f"Stacked group: {text}"),
+                capture=capture, say=lambda text: console.print(f"Stacked group: {text}"),
             )
         except BaseException:
             for session in sessions:
