@@ -173,14 +173,6 @@ def time_stacked(loss: str, members: int, capture: bool, args: argparse.Namespac
         s = self.schedule
         self.capture = capture and self.capture
 
-        def step() -> None:
-            if self.step % s.steps_per_epoch == 0:
-                self.new_epoch()
-            self.one_step()
-            self.step += 1
-            for member in self.members:
-                member.state.step = self.step
-
         def wait() -> None:
             self.sums.tolist()
             sync(device)
@@ -188,7 +180,7 @@ def time_stacked(loss: str, members: int, capture: bool, args: argparse.Namespac
         def after_warmup() -> None:
             result["captured"] = self.graph is not None
 
-        result.update(chunks=timed(step, wait, args, after_warmup), d_steps=s.d_steps)
+        result.update(chunks=timed(self.advance, wait, args, after_warmup), d_steps=s.d_steps)
 
     said = io.StringIO()
     with tempfile.TemporaryDirectory(prefix="gan-tp-") as tmp, replaced_run(StackedTrainer, loop):

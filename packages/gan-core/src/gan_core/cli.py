@@ -183,12 +183,9 @@ def _train_group(cli: dict, seeds: str | None, config: Path | None, resume: Path
 
 
 def _group_path(config: Any) -> Path:
-    base = Path("runs") / f"{config.prior}-{config.loss}-seeds"
-    out, n = base, 1
-    while out.exists():
-        n += 1
-        out = base.with_name(f"{base.name}-{n}")
-    return out
+    from .training import free_path
+
+    return free_path(Path("runs") / f"{config.prior}-{config.loss}-seeds")
 
 
 class Format(str, Enum):

@@ -284,28 +284,18 @@ def train_stacked(runs: Sequence[_Run]) -> list[list[float]]:
     run is built, as for the same run trained alone (gan_core.group). The
     members' modules hold their trained tensors afterwards.
     """
-    from .stacking import Member, StackedTrainer, StepModule
+    from .stacking import Member, member_modules, member_option_values, stacked_trainer
 
     members = []
     for run in runs:
         built, parts = run.built, run.parts
-        modules: dict[str, torch.nn.Module] = {"generator": built.generator, "discriminator": built.discriminator,
-                                               "prior": built.prior}
-        if built.loss_modules is not None:
-            modules["loss_modules"] = built.loss_modules
-        options = {kind: {name: getattr(component.options, name) for name in component.member_options}
-                   for kind, component in (("prior", built.prior), ("loss", parts.loss),
-                                           ("architecture", parts.architecture))}
-        members.append(Member(modules=modules, opt_g=run.opt_g, opt_d=run.opt_d, generator=run.stream,
+        options = member_option_values({"prior": built.prior, "loss": parts.loss, "architecture": parts.architecture})
+        members.append(Member(modules=member_modules(built), opt_g=run.opt_g, opt_d=run.opt_d, generator=run.stream,
                               callbacks=_Records(), checkpoint=lambda step: None, state=TrainState(), lr_g=run.lr_g,
                               lr_d=run.lr_d, options=options))
     first = runs[0]
-    module = StepModule(first.built.generator, first.built.discriminator, first.built.prior, first.parts.loss,
-                        first.built.loss_modules, tuple(first.data.shape))
-    trainer = StackedTrainer(module=module, components={"prior": first.built.prior, "loss": first.parts.loss,
-                                                        "architecture": first.parts.architecture},
-                             members=members, data=first.data, schedule=first.schedule, optimizer=first.optimizer,
-                             betas=first.betas)
+    trainer = stacked_trainer(first.built, first.parts, members, first.data, first.schedule, first.optimizer,
+                              first.betas)
     trainer.run()
     return [member.callbacks.losses() for member in members]  # type: ignore[attr-defined]
 

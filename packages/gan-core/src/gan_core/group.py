@@ -228,7 +228,7 @@ def _stacked(configs, paths, resume, callbacks_for, features_for, console, out, 
     from .devices import deterministic
     from .engine import StopRequested
     from .errors import TrainingDiverged
-    from .stacking import Member, StackedTrainer, StepModule
+    from .stacking import stacked_trainer
     from .training import Shared, TrainingSession
 
     shared = Shared()
@@ -251,12 +251,9 @@ def _stacked(configs, paths, resume, callbacks_for, features_for, console, out, 
                 sessions.append(session)
             members = [_member(s, holdout_indices) for s in sessions]
             first = sessions[0]
-            parts = first.parts
-            module = StepModule(first.built.generator, first.built.discriminator, first.built.prior, parts.loss,
-                                first.built.loss_modules, tuple(first.all_data.shape))
-            trainer = StackedTrainer(
-                module, {"prior": first.built.prior, "loss": parts.loss, "architecture": parts.architecture},
-                members, first.all_data.to(first.device), first.schedule, first.optim.optimizer, first.optim.betas,
+            trainer = stacked_trainer(
+                first.built, first.parts, members, first.all_data.to(first.device), first.schedule,
+                first.optim.optimizer, first.optim.betas,
                 capture=capture, say=lambda text: console.print(f"Stacked group: {text}"),
             )
         except BaseException:
@@ -274,16 +271,12 @@ def _stacked(configs, paths, resume, callbacks_for, features_for, console, out, 
 
 
 def _member(session: Any, holdout_indices: Callable[..., Any]) -> Any:
-    from .stacking import Member
+    from .stacking import Member, member_modules, member_option_values
 
     built = session.built
-    modules = {"generator": built.generator, "discriminator": built.discriminator, "prior": built.prior}
-    if built.loss_modules is not None:
-        modules["loss_modules"] = built.loss_modules
-    options = {}
-    for kind, component in (("prior", built.prior), ("loss", session.parts.loss),
-                            ("architecture", session.parts.architecture)):
-        options[kind] = {name: getattr(component.options, name) for name in component.member_options}
+    modules = member_modules(built)
+    options = member_option_values({"prior": built.prior, "loss": session.parts.loss,
+                                    "architecture": session.parts.architecture})
     train_index = None
     if session.holdout:
         train_index = holdout_indices(len(session.all_data), session.holdout, session.config.seed)[0].to(session.device)

@@ -450,18 +450,22 @@ class StackedTrainer:
                                        for m in self.members]))
         self.position.zero_()
 
+    def advance(self) -> None:
+        """One generator step of every member (a new epoch's order first, when one starts)."""
+        if self.step % self.schedule.steps_per_epoch == 0:
+            self.new_epoch()
+        self.one_step()
+        self.step += 1
+        for member in self.members:
+            member.state.step = self.step
+
     def run(self) -> None:
         s = self.schedule
         sums = self.sums
         window_start, window_steps = time.perf_counter(), 0
         with _sigint_sets_flag(self):
             while self.step < s.total_steps and self.live():
-                if self.step % s.steps_per_epoch == 0:
-                    self.new_epoch()
-                self.one_step()
-                self.step += 1
-                for member in self.members:
-                    member.state.step = self.step
+                self.advance()
                 window_steps += 1
                 epoch_done = self.step % s.steps_per_epoch == 0
                 if self.step % s.log_every == 0 or self.step == s.total_steps or epoch_done:
@@ -520,6 +524,28 @@ class StackedTrainer:
             self.opt_d.export(member.opt_d, self._member_params(m, "d"), m)
             self.opt_g.export(member.opt_g, self._member_params(m, "g"), m)
             member.checkpoint(self.step)
+
+
+def member_modules(built: Any) -> dict[str, nn.Module]:
+    """A run's weight-holding modules (a :class:`~gan_core.build.BuiltRun`), named as :class:`StepModule` names them."""
+    modules = {"generator": built.generator, "discriminator": built.discriminator, "prior": built.prior}
+    if built.loss_modules is not None:
+        modules["loss_modules"] = built.loss_modules
+    return modules
+
+
+def member_option_values(components: Mapping[str, Component]) -> dict[str, dict[str, float]]:
+    """Each component's ``member_options`` with this member's values, by kind."""
+    return {kind: {name: getattr(c.options, name) for name in c.member_options} for kind, c in components.items()}
+
+
+def stacked_trainer(built: Any, parts: Any, members: list[Member], data: ImageData, schedule: Schedule,
+                    optimizer: str, betas: tuple[float, float], **settings: Any) -> StackedTrainer:
+    """The engine for ``members``, with the first member's run (``built``, ``parts``) as the template it steps."""
+    module = StepModule(built.generator, built.discriminator, built.prior, parts.loss, built.loss_modules,
+                        tuple(data.shape))
+    components = {"prior": built.prior, "loss": parts.loss, "architecture": parts.architecture}
+    return StackedTrainer(module, components, members, data, schedule, optimizer, betas, **settings)
 
 
 def _stacked_layout(stacked: torch.Tensor, is_param: bool) -> torch.Tensor:

@@ -414,7 +414,11 @@ def _output_path(config: TrainConfig) -> Path:
         if out.exists() and (not out.is_dir() or any(out.iterdir())):
             raise GanError(f"{out} already exists; continue it with --resume {out} or choose another --out")
         return out
-    base = Path("runs") / f"{config.prior}-{config.loss}"
+    return free_path(Path("runs") / f"{config.prior}-{config.loss}")
+
+
+def free_path(base: Path) -> Path:
+    """``base``, or ``base-2``, ``base-3``... : the first that does not exist (a default output folder)."""
     out, n = base, 1
     while out.exists():
         n += 1
