@@ -111,13 +111,13 @@ prior = "normal"
     first = run_cli(["sweep", "--config", str(config), "--out", str(out), "--no-report"])
     assert first.exit_code == 0, first.output
     run = out / "trials" / "prior=normal,seed=0"
-    config.write_text(table + 'eval-samplers = ["latent-rs"]\n')
+    config.write_text(table + 'eval-samplers = ["drs"]\n')  # any sampler that fits; drs fits in seconds
     second = run_cli(["sweep", "--config", str(config), "--out", str(out)])
     assert second.exit_code == 0, second.output
     assert "1 trials (0 done, 0 stopped early, 1 to resume, 0 to start)" in one_line(second)
-    report = json.loads((run / "evals" / "latent-rs.json").read_text())
-    assert report["sampler"] == "latent-rs" and report["n"] == 100
+    report = json.loads((run / "evals" / "drs.json").read_text())
+    assert report["sampler"] == "drs" and report["n"] == 100
     log = [json.loads(line) for line in (run / "metrics.jsonl").read_text().splitlines()]
     assert [r["step"] for r in log if "d_loss" in r or "g_loss" in r][-1] == 6  # trained once: 192 images / 32
-    assert "latent-rs" in second.output  # its own row in the table
-    assert fit_record(run, "latent-rs")["name"] == "latent-rs"  # fitted beside the run, not into it
+    assert "drs" in second.output  # its own row in the table
+    assert fit_record(run, "drs")["name"] == "drs"  # fitted beside the run, not into it
