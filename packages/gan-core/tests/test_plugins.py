@@ -114,7 +114,7 @@ def test_listing_and_show_say_which_components_stack_and_why_not():
     assert listing.exit_code == 0 and "stacks" in listing.output, listing.output
     rows = {line.split("│")[2].strip(): [cell.strip() for cell in line.split("│")[1:-1]]
             for line in listing.output.splitlines() if line.startswith("│") and line.split("│")[2].strip()}
-    assert rows["normal"][4] == "yes" and rows["constant"][4] == "no" and rows["none"][4] == "", rows
+    assert rows["normal"][3] == "yes" and rows["constant"][3] == "no" and rows["none"][3] == "", rows
     components = {c["name"]: c for c in json.loads(as_json.output)["components"]}
     assert (components["normal"]["stacks"], components["normal"]["stack_refusal"]) == (True, None)
     assert (components["constant"]["stacks"], components["constant"]["stack_refusal"]) == (

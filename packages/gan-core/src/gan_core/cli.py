@@ -414,11 +414,11 @@ def plugins_list(
         }, indent=2))
         return
     table = Table(title="gan plugins")
-    for column in ("kind", "name", "package", "version", "stacks", "summary"):
+    for column in ("kind", "name", "package", "stacks", "summary"):
         table.add_column(column, no_wrap=column != "summary")  # a narrow terminal wraps the summary, never a name
     for entry in registry.all():
         stacks = stacking[(entry.kind, entry.name)][0]
-        table.add_row(entry.kind, entry.name, entry.package, entry.version, {True: "yes", False: "no"}.get(stacks, ""),
+        table.add_row(entry.kind, entry.name, f"{entry.package} {entry.version}", {True: "yes", False: "no"}.get(stacks, ""),
                       escape(entry.cls.summary()))
     stdout.print(table)
     networks = ", ".join(f"{n.name} ({n.package})" for n in registry.feature_networks().values())
