@@ -358,7 +358,7 @@ from __future__ import annotations
 
 $imports
 #: the plugin API versions this plugin works with; gan refuses to load it, with a reason, outside them
-GAN_PLUGIN_API = ">=1.0,<2"
+GAN_PLUGIN_API = ">=1.1,<2"  # 1.1: stacked training (stacks, gan_core.rng)
 
 
 $code
