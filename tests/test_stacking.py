@@ -268,3 +268,4 @@ def test_cuda_the_captured_step_trains_what_the_eager_step_trains(mnist_dir, tmp
         solo = train(dataclasses.replace(configs[1], out=str(tmp_path / f"{loss}-solo")), features=[MetricsLog()],
                      console=QUIET)
         assert _losses(solo)[:2] == pytest.approx(_losses(captured[1])[:2], rel=1e-4, abs=1e-5), loss
+

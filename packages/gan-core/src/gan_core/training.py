@@ -433,6 +433,7 @@ def _run_info(config, chosen: dict[str, Chosen], optim: Resolved, data, total, s
     train.update(
         optimizer=optim.optimizer, lr_g=optim.lr_g, lr_d=optim.lr_d, betas=list(optim.betas), d_steps=optim.d_steps,
         steps=total, device_used=str(device), latent_dim=latent_dim,
+        threads=torch.get_num_threads(),  # on a CPU, a seed gives the same run only with the same thread count
     )
     if config.options.get("metric"):
         train["metric_options"] = dict(config.options["metric"])

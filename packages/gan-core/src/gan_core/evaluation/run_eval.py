@@ -15,6 +15,7 @@ from rich.console import Console
 from rich.progress import Progress
 
 from ..errors import GanError
+from ..options import options_to_dict
 from ..runs import read_run
 from ..safefiles import atomic_write_json
 from .evaluate import Evaluator, Protocol
@@ -56,6 +57,8 @@ def evaluate_run(
     values = evaluator.evaluate(images, str(run))
     report: dict[str, Any] = {
         "target": str(run), "step": loaded.info["checkpoint"]["step"], "sampler": chosen.name,
+        "sampler_options": options_to_dict(chosen.options),  # what reproducing this evaluation needs
+        "threads": torch.get_num_threads(),
         "acceptance": protocol.n / max(proposals, 1), "sampling_seconds": round(sampling_seconds, 3),
         "images_per_s": round(protocol.n / max(sampling_seconds, 1e-9), 1),
         "n": len(images), "metrics": values, **evaluator.describe(),
