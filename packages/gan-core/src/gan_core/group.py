@@ -7,8 +7,9 @@ whole group and ``--resume OUT/seed=K`` one member alone.
 
 When every component declares that it stacks (:attr:`Component.stacks`)
 the members train as one stacked model (:mod:`gan_core.stacking`);
-otherwise, or with ``--perceptual`` or ``--init-from``, they train one
-after another, each exactly as alone, and the reason is said once.
+otherwise, or with ``--perceptual``, they train one after another, each
+exactly as alone, and the reason is said once. (``gan train`` refuses
+``--init-from`` with ``--seeds``.)
 """
 
 from __future__ import annotations
@@ -66,7 +67,7 @@ def group_members(path: Path) -> list[Path]:
                        f"--resume {path}/seed=K") from None
 
 
-def stack_refusal(config: TrainConfig, init_from: Path | None = None) -> str | None:
+def stack_refusal(config: TrainConfig) -> str | None:
     """Why runs of ``config`` cannot train stacked (one clause), or None when they can."""
     import torch
 
@@ -74,8 +75,6 @@ def stack_refusal(config: TrainConfig, init_from: Path | None = None) -> str | N
 
     if config.perceptual:
         return "--perceptual's feature network does not stack yet"
-    if init_from is not None:
-        return "--init-from starts every member from the same run"
     spec = RunSpec.from_config(config, kinds=("prior", "loss", "architecture"))
     with torch.random.fork_rng(devices=[]):  # a prior may draw when built (a static mixture's means)
         parts = spec.instantiate()
@@ -224,10 +223,7 @@ def _one_after_another(configs, paths, resume, callbacks_for, features_for, cons
 def _stacked(configs, paths, resume, callbacks_for, features_for, console, out, capture=True) -> list[Path]:
     import torch
 
-    from .assembly import holdout_indices
     from .devices import deterministic
-    from .engine import StopRequested
-    from .errors import TrainingDiverged
     from .stacking import stacked_trainer
     from .training import Shared, TrainingSession
 
@@ -249,7 +245,7 @@ def _stacked(configs, paths, resume, callbacks_for, features_for, console, out, 
                     generator.set_state(torch.get_rng_state())
                 session.member_generator = generator
                 sessions.append(session)
-            members = [_member(s, holdout_indices) for s in sessions]
+            members = [_member(s) for s in sessions]
             first = sessions[0]
             trainer = stacked_trainer(
                 first.built, first.parts, members, first.all_data.to(first.device), first.schedule,
@@ -264,13 +260,14 @@ def _stacked(configs, paths, resume, callbacks_for, features_for, console, out, 
         where = f" in {out}: " + ", ".join(member_folder(c.seed) for c in configs) if out is not None else ""
         console.print(f"Training {len(sessions)} runs as one stacked group{where}")
         try:
-            return _run_group(sessions, trainer, StopRequested, TrainingDiverged)
+            return _run_group(sessions, trainer)
         finally:
             for session in sessions:
                 session.lock.release()
 
 
-def _member(session: Any, holdout_indices: Callable[..., Any]) -> Any:
+def _member(session: Any) -> Any:
+    from .assembly import holdout_indices
     from .stacking import Member, member_modules, member_option_values
 
     built = session.built
@@ -284,7 +281,9 @@ def _member(session: Any, holdout_indices: Callable[..., Any]) -> Any:
                   session.state, session.optim.lr_g, session.optim.lr_d, options, train_index)
 
 
-def _run_group(sessions, trainer, StopRequested, TrainingDiverged) -> list[Path]:
+def _run_group(sessions: list[Any], trainer: Any) -> list[Path]:
+    from .errors import TrainingDiverged
+
     for session, member in zip(sessions, trainer.members):
         member.callbacks = session.callbacks
         session.trainer = trainer

@@ -177,7 +177,7 @@ class StackedOptimizer:
             optimizer.state.clear()
             return
         for i, p in enumerate(params):
-            state = {"step": step.clone() if p.device.type != "cpu" or _fused(optimizer) else step.cpu().clone()}
+            state = {"step": step.clone()}  # saved as a CPU copy; torch puts it where it wants it when loaded
             state.update({key: values[i][member].detach().clone() for key, values in self.moments().items()})
             optimizer.state[p] = state
 
@@ -193,10 +193,6 @@ class StackedOptimizer:
                     values[i][member].copy_(state[key])
                 if self.fused is not None:
                     self.fused.state[self.params[i]]["step"].fill_(float(state["step"]))
-
-
-def _fused(optimizer: torch.optim.Optimizer) -> bool:
-    return bool(optimizer.param_groups[0].get("fused") or optimizer.param_groups[0].get("capturable"))
 
 
 @dataclass
