@@ -17,7 +17,6 @@ from gan_core.errors import GanError
 from gan_core.experiments.compare import (
     Stat,
     common_settings,
-    compare,
     compare_rows,
     csv_text,
     directions_of,
@@ -28,6 +27,7 @@ from gan_core.experiments.compare import (
     setting_columns,
     sort_rows,
 )
+from gan_core.experiments.compare_command import compare
 from gan_core.experiments.runindex import find_runs, flatten_settings, read_curves, with_sampler_evals
 from gan_core.testing import run_cli
 
@@ -247,10 +247,22 @@ def test_a_diverged_run_with_nan_metrics_does_not_break_the_table(tmp_path, caps
     assert [i["fid_mean"] for i in items] == [None, None]
 
 
-def test_mean_and_std_are_printed_to_the_precision_of_the_std():
-    assert format_stat(Stat(418.2129, 12.34, 3, 400, 430)) == "418 ± 12"
-    assert format_stat(Stat(0.12345, 0.0456, 3, 0, 1)) == "0.123 ± 0.046"
+def test_the_mean_is_printed_with_its_95_interval_to_the_intervals_precision():
+    assert format_stat(Stat(418.2129, 12.34, 3, 400, 430, 406.1, 430.3)) == "418 ± 12"
+    assert format_stat(Stat(0.12345, 0.0456, 3, 0, 1, 0.078, 0.169)) == "0.123 ± 0.046"
     assert format_stat(Stat(25.0, None, 1, 25, 25)) == "25"
+    assert format_stat(Stat(25.0, None, 1, 25, 25), row_n=3) == "25 (n=1)"  # fewer runs than the row has
+
+
+def test_a_stat_holds_the_t_interval_of_its_runs():
+    from scipy import stats as scipy_stats
+
+    stat = Stat.of(FIDS[1.0])
+    expected = scipy_stats.t.interval(0.95, 2, loc=np.mean(FIDS[1.0]), scale=scipy_stats.sem(FIDS[1.0]))
+    assert (stat.low, stat.high) == pytest.approx(expected)
+    assert format_stat(stat) == "35 ± 14"  # t(2) = 4.30: three seeds give a wide interval
+    assert Stat.of([1.0, 2.0], [0.1, 0.3]).eval_std == pytest.approx((0.05) ** 0.5)
+    assert Stat.of([1.0, 2.0], [0.1]).eval_std is None  # not every run has an evaluation spread
 
 
 def test_render_table_has_a_column_per_setting_and_metric(sweep):
@@ -263,7 +275,7 @@ def test_render_table_has_a_column_per_setting_and_metric(sweep):
     with console.capture() as capture:
         console.print(table)
     text = capture.get()
-    assert "prior.sigma" in text and "fid ↓" in text and "precision ↑" in text and "35.0 ± 5.6" in text
+    assert "prior.sigma" in text and "fid ↓" in text and "precision ↑" in text and "35 ± 14" in text
 
 
 # --------------------------------------------------------------------------- the command's outputs
@@ -272,12 +284,15 @@ def test_render_table_has_a_column_per_setting_and_metric(sweep):
 def test_csv_output_parses_with_the_documented_columns(sweep, capsys):
     compare([sweep], by=None, metric="precision", csv=True, as_json=False)
     reader = csv.DictReader(io.StringIO(capsys.readouterr().out))
-    assert reader.fieldnames == ["prior.sigma", "loss", "loss.lambda_", "n", "fid_mean", "fid_std",
-                                 "precision_mean", "precision_std", "recall_mean", "recall_std"]
+    fields = ["mean", "ci_low", "ci_high", "std", "n", "eval_std"]
+    assert reader.fieldnames == ["prior.sigma", "loss", "loss.lambda_", "n"] + [
+        f"{metric}_{field}" for metric in ("fid", "precision", "recall") for field in fields]
     rows = list(reader)
     assert [r["n"] for r in rows] == ["1", "3", "3"]  # sorted by precision, best first
-    assert rows[0]["loss"] == "wgan-gp" and rows[0]["fid_std"] == ""
+    assert rows[0]["loss"] == "wgan-gp" and rows[0]["fid_std"] == "" and rows[0]["fid_ci_low"] == ""
     assert float(rows[1]["fid_std"]) == pytest.approx(np.std(FIDS[1.0], ddof=1))
+    assert float(rows[1]["fid_ci_low"]) < float(rows[1]["fid_mean"]) < float(rows[1]["fid_ci_high"])
+    assert rows[1]["fid_n"] == "3"
     assert rows[1]["loss.lambda_"] == ""  # vanilla has no lambda_: missing, not zero
 
 
@@ -307,7 +322,7 @@ def test_the_command_refuses_bad_requests(sweep):
 def test_csv_text_matches_the_rows(sweep):
     rows = compare_rows(find_runs([sweep]))
     text = csv_text(rows, ["prior.sigma"], ["fid"])
-    assert text.splitlines()[0] == "prior.sigma,n,fid_mean,fid_std"
+    assert text.splitlines()[0] == "prior.sigma,n,fid_mean,fid_ci_low,fid_ci_high,fid_std,fid_n,fid_eval_std"
 
 
 # --------------------------------------------------------------------------- through the CLI
@@ -377,3 +392,70 @@ def test_samplers_puts_each_post_hoc_evaluation_in_a_row_of_its_own(tmp_path, ca
     out = tmp_path / "report"
     assert run_cli(["report", str(root), "--samplers", "--out", str(out)]).exit_code == 0
     assert "2 runs" in (out / "index.html").read_text()
+
+
+# --------------------------------------------------------------------------- --against and evaluation protocols
+
+
+def test_against_gives_welch_differences_with_holm_across_the_table(sweep):
+    from scipy import stats as scipy_stats
+
+    from gan_core.experiments.against import compare_against, select_row
+
+    rows = sort_rows(compare_rows(find_runs([sweep])), "fid", {"fid": "lower"})
+    base = select_row(rows, "prior.sigma=1.0,loss=vanilla")
+    assert rows[base].settings["prior.sigma"] == 1.0 and select_row(rows, str(base + 1)) == base
+    comparisons = compare_against(rows, base, "fid")
+    assert len(comparisons) == 2
+    by_sigma = {c.row.settings["prior.sigma"] if c.row.settings["loss"] == "vanilla" else None: c
+                for c in comparisons}
+    half = by_sigma[0.5].difference
+    reference = scipy_stats.ttest_ind(FIDS[0.5], FIDS[1.0], equal_var=False)
+    assert half.test == "welch" and half.p == pytest.approx(reference.pvalue)
+    assert half.estimate == pytest.approx(np.mean(FIDS[0.5]) - np.mean(FIDS[1.0]))
+    assert by_sigma[None].difference is None  # the single wgan-gp run: no interval from one run
+    assert by_sigma[0.5].p_holm == pytest.approx(half.p)  # a family of one test (the other has no p)
+
+
+def test_against_refuses_a_spec_that_picks_no_row_or_several(sweep):
+    for args, message in (
+        (["--against", "9"], "rows 1 to 3"),
+        (["--against", "loss=vanilla"], "picks 2 rows"),
+        (["--against", "colour=red"], "not a column"),
+        (["--against", "nonsense"], "row number or settings"),
+    ):
+        result = run_cli(["compare", str(sweep), *args])
+        assert result.exit_code == 2 and message in result.output, (args, result.output)
+
+
+def test_against_pairs_a_sampler_with_its_own_generators(tmp_path):
+    from scipy import stats as scipy_stats
+
+    root = tmp_path / "runs"
+    plain, drs = [30.0, 34.0, 41.0, 28.0], [29.0, 33.5, 39.0, 27.2]
+    for seed in range(4):
+        run = make_run(root / f"seed{seed}", {"fid": plain[seed]}, seed=seed)
+        (run / "evals").mkdir()
+        (run / "evals" / "drs.json").write_text(
+            json.dumps({"sampler": "drs", "step": 40, "n": 500, "metrics": {"fid": drs[seed]}}))
+    result = run_cli(["compare", str(root), "--samplers", "--against", "sampler=none", "--json"])
+    assert result.exit_code == 0, result.output
+    [item] = json.loads(result.output)
+    assert item["sampler"] == "drs" and item["test"] == "paired"
+    assert item["p"] == pytest.approx(scipy_stats.ttest_rel(drs, plain).pvalue)
+    assert item["p"] < 0.05 < scipy_stats.ttest_ind(drs, plain, equal_var=False).pvalue  # the pairing is the point
+    text = run_cli(["compare", str(root), "--samplers", "--against", "sampler=none"])
+    assert text.exit_code == 0 and "paired" in text.output and "Holm" in text.output, text.output
+
+
+def test_runs_evaluated_on_a_different_n_are_never_pooled(tmp_path, capsys):
+    root = tmp_path / "runs"
+    for seed in range(2):
+        make_run(root / f"big{seed}", {"fid": 20.0 + seed}, seed=seed)
+    small = make_run(root / "small", None, seed=5)
+    (small / "eval.json").write_text(json.dumps({"sampler": "none", "n": 200, "step": 40, "metrics": {"fid": 140.0}}))
+    rows = compare_rows(find_runs([root]))
+    assert sorted((row.settings["evaluated"].split(" vs")[0], row.n) for row in rows) == [("200", 1), ("500", 2)]
+    compare([root], by=None, metric=None, csv=False, as_json=False)
+    out = " ".join(capsys.readouterr().out.split())
+    assert "evaluated 2 ways" in out and "never pooled" in out

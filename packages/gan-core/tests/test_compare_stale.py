@@ -5,7 +5,8 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
-from gan_core.experiments.compare import compare, evaluation_note
+from gan_core.experiments.compare import evaluation_note
+from gan_core.experiments.compare_command import compare
 from gan_core.experiments.runindex import find_runs
 
 
@@ -57,5 +58,5 @@ def test_the_note_tells_stale_runs_from_never_evaluated_ones(tmp_path):
 
     note = evaluation_note(find_runs([stale, fresh]))
 
-    assert note is not None and "evaluated only at an older checkpoint (1 run)" in note
+    assert note is not None and "1 run was trained on after gan eval" in note
     assert "never evaluated" not in note

@@ -1,4 +1,4 @@
-"""``gan compare``: which settings made the difference, with seeds pooled into mean ± std.
+"""What ``gan compare`` shows: which settings made the difference, seeds pooled into a mean with its interval.
 
 A sweep's table is only readable when the settings every run shares are said
 once and the columns are the ones that vary; runs that differ only by seed
@@ -14,10 +14,8 @@ import io
 import json
 import math
 from dataclasses import dataclass, field
-from pathlib import Path
-from typing import Annotated, Any
+from typing import Any
 
-import typer
 from rich import box
 from rich.cells import cell_len
 from rich.console import Console
@@ -26,27 +24,45 @@ from rich.table import Table
 
 from ..directions import HIGHER, lookup, sign as direction_sign
 from ..errors import GanError
-from .runindex import DEFAULT_DIRECTIONS, RunRecord, Scalar, checkpoint_step, find_runs, with_sampler_evals
+from . import stats
+from .runindex import DEFAULT_DIRECTIONS, RunRecord, Scalar, checkpoint_step
 
 SEED = "seed"
+#: the pseudo-setting that keeps runs evaluated differently (n, reference, feature network) in rows of their own
+EVALUATION = "evaluated"
 
 
 @dataclass
 class Stat:
-    """One metric over the runs of a row: mean, sample std (ddof=1; None for a single value), range."""
+    """One metric over the runs of a row: the mean and its 95 % t-interval, the sample std (ddof=1) and range.
+
+    ``low``/``high`` are None for a single value; ``eval_std`` is the runs'
+    evaluation spread (root mean square of each run's std over ``gan eval
+    --repeats`` draws) where every run has one, else None.
+    """
 
     mean: float
     std: float | None
     n: int
     min: float
     max: float
+    low: float | None = None
+    high: float | None = None
+    values: list[float] = field(default_factory=list)
+    eval_std: float | None = None
 
     @classmethod
-    def of(cls, values: list[float]) -> Stat:
-        # by hand: statistics.stdev raises on NaN and inf, which a diverged run can report
-        mean = math.fsum(values) / len(values)
-        std = math.sqrt(math.fsum((v - mean) ** 2 for v in values) / (len(values) - 1)) if len(values) > 1 else None
-        return cls(mean, std, len(values), min(values), max(values))
+    def of(cls, values: list[float], eval_stds: list[float] | None = None) -> Stat:
+        interval = stats.t_interval(values)
+        eval_std = (math.sqrt(math.fsum(s * s for s in eval_stds) / len(eval_stds))
+                    if eval_stds and len(eval_stds) == len(values) else None)
+        return cls(stats.mean(values), stats.sample_std(values), len(values), min(values), max(values),
+                   *(interval or (None, None)), values=list(values), eval_std=eval_std)
+
+    @property
+    def half_width(self) -> float | None:
+        """Half the 95 % interval's width: the ``±`` the tables print."""
+        return None if self.low is None or self.high is None else (self.high - self.low) / 2
 
 
 @dataclass
@@ -78,15 +94,22 @@ def compare_rows(records: list[RunRecord], by: list[str] | None = None) -> list[
         for key in by:
             if key not in known:
                 raise GanError(f"no run has a setting named '{key}'; --by takes one of: {', '.join(known)}")
+    # Metrics measured on another n, reference or feature network are different quantities
+    # (precision alone moves threefold with n), so such runs are never pooled into one mean.
+    split = len({r.protocol for r in records if r.protocol is not None}) > 1
     groups: dict[tuple[str, ...], Row] = {}
     for record in records:
         values = {k: record.settings.get(k) for k in keys}
+        if split:
+            values[EVALUATION] = record.protocol
         ident = tuple(json.dumps(v) for v in values.values())
         groups.setdefault(ident, Row(values, [])).runs.append(record)
     rows = list(groups.values())
     for row in rows:
         for metric in _all_metrics(row.runs):
-            row.stats[metric] = Stat.of([r.final[metric] for r in row.runs if metric in r.final])
+            have = [r for r in row.runs if metric in r.final]
+            row.stats[metric] = Stat.of([r.final[metric] for r in have],
+                                        [r.eval_std[metric] for r in have if metric in r.eval_std])
     return rows
 
 
@@ -115,13 +138,15 @@ def metrics_of(rows: list[Row]) -> list[str]:
 
 
 def setting_columns(rows: list[Row], by: list[str] | None = None) -> list[str]:
-    """The ``by`` settings, or (without ``by``) the settings whose values differ between rows."""
+    """The ``by`` settings, or (without ``by``) the settings whose values differ between rows; then how the
+    rows were evaluated, when that differs."""
+    evaluated = [EVALUATION] if rows and EVALUATION in rows[0].settings else []
     if by:
-        return list(by)
+        return list(by) + evaluated
     if not rows:
         return []
     keys = list(rows[0].settings)
-    return [k for k in keys if len({json.dumps(row.settings.get(k)) for row in rows}) > 1]
+    return [k for k in keys if len({json.dumps(row.settings.get(k)) for row in rows}) > 1 or k in evaluated]
 
 
 def common_settings(records: list[RunRecord], columns: list[str]) -> dict[str, Scalar]:
@@ -186,20 +211,30 @@ def format_value(value: Scalar) -> str:
     return str(value)
 
 
-def format_stat(stat: Stat | None, separator: str = " ") -> str:
-    """``418 ± 12``: the mean to the precision of two significant digits of the std.
+def format_stat(stat: Stat | None, separator: str = " ", row_n: int | None = None) -> str:
+    """``418 ± 12``: the mean and the half-width of its 95 % t-interval, to two significant digits of the latter.
 
-    ``separator`` goes before the ``±``: a newline stacks the std under the
-    mean, which keeps columns narrow in a narrow terminal.
+    ``separator`` goes before the ``±``: a newline stacks the interval under
+    the mean, which keeps columns narrow in a narrow terminal. Where fewer
+    runs than the row's ``row_n`` have the metric, ``(n=K)`` says how many.
     """
     if stat is None:
         return "-"
-    if stat.std is None or not math.isfinite(stat.std) or not math.isfinite(stat.mean):
-        return f"{stat.mean:.4g}"
-    if stat.std == 0:
-        return f"{stat.mean:.4g}{separator}± 0"
-    decimals = min(6, max(0, 1 - math.floor(math.log10(stat.std))))
-    return f"{stat.mean:.{decimals}f}{separator}± {stat.std:.{decimals}f}"
+    suffix = f" (n={stat.n})" if row_n is not None and stat.n != row_n else ""
+    half = stat.half_width
+    if half is None or not math.isfinite(half) or not math.isfinite(stat.mean):
+        return f"{stat.mean:.4g}{suffix}"
+    if half == 0:
+        return f"{stat.mean:.4g}{separator}± 0{suffix}"
+    return f"{format_number(stat.mean, half)}{separator}± {format_number(half, half)}{suffix}"
+
+
+def format_number(value: float, precision_of: float) -> str:
+    """``value`` to the decimals that show two significant digits of ``precision_of`` (an interval's half-width)."""
+    if not math.isfinite(value) or not math.isfinite(precision_of) or precision_of == 0:
+        return f"{value:.4g}"
+    decimals = min(6, max(0, 1 - math.floor(math.log10(abs(precision_of)))))
+    return f"{value:.{decimals}f}"
 
 
 def arrow(direction: str) -> str:
@@ -231,18 +266,30 @@ def render_table(rows: list[Row], metric: str | None = None, columns: list[str] 
     metrics = headline_metrics(metrics_of(rows), directions, metric) if metrics is None else metrics
     separator = "\n" if stacked else " "
     table = Table(title=title, box=box.SIMPLE_HEAD, collapse_padding=True, pad_edge=False, show_lines=merged)
+    table.add_column("#", justify="right")
     for column in ["settings"] if merged else columns:
         table.add_column(escape(column), overflow="fold")
     table.add_column("n", justify="right")
     for name in metrics:
         header = f"{name}{separator}{arrow(lookup(directions, name))}"
         table.add_column(f"[bold]{escape(header)}[/bold]" if name == metric else escape(header), justify="right")
-    for row in rows:
-        cells = [escape(format_value(row.settings.get(c))) for c in columns]
-        if merged:  # a setting a run lacks (another prior's option) is left out rather than shown as '-'
-            cells = ["\n".join(f"{escape(c)}={cell}" for c, cell in zip(columns, cells) if cell != "-")]
-        table.add_row(*cells, str(row.n), *(format_stat(row.stats.get(m), separator) for m in metrics))
+    for number, row in enumerate(rows, 1):
+        table.add_row(str(number), *setting_cells(row, columns, merged), str(row.n),
+                      *(format_stat(row.stats.get(m), separator, row.n) for m in metrics))
     return table
+
+
+def setting_cells(row: Row, columns: list[str], merged: bool) -> list[str]:
+    """A row's setting cells, escaped; ``merged``: one cell of ``key=value`` lines, leaving out settings it lacks."""
+    cells = [escape(format_value(row.settings.get(c))) for c in columns]
+    if merged:  # a setting a run lacks (another prior's option) is left out rather than shown as '-'
+        return ["\n".join(f"{escape(c)}={cell}" for c, cell in zip(columns, cells) if cell != "-")]
+    return cells
+
+
+#: said under every table of means, so nobody reads the ± as a standard deviation
+INTERVAL_NOTE = ("± is half the 95 % t-interval of the mean over the row's n runs (seeds); "
+                 "(n=K): only K of them have that metric")
 
 
 def natural_width(table: Table) -> int:
@@ -253,8 +300,13 @@ def natural_width(table: Table) -> int:
     return max((cell_len(line.rstrip()) for line in capture.get().splitlines()), default=0)
 
 
+#: per metric in CSV and JSON: the mean, its 95 % t-interval, the seed std, the runs that have it, and the
+#: evaluation std (gan eval --repeats; empty where a run has a single draw)
+STAT_FIELDS = ("mean", "ci_low", "ci_high", "std", "n", "eval_std")
+
+
 def rows_as_dicts(rows: list[Row], columns: list[str], metrics: list[str]) -> list[dict[str, Any]]:
-    """Flat records for CSV and JSON: the columns, n, ``<metric>_mean`` and ``<metric>_std`` (None: n/a)."""
+    """Flat records for CSV and JSON: the columns, n, then ``<metric>_<field>`` for each of STAT_FIELDS (None: n/a)."""
     out = []
     for row in rows:
         item: dict[str, Any] = {c: row.settings.get(c) for c in columns}
@@ -262,7 +314,11 @@ def rows_as_dicts(rows: list[Row], columns: list[str], metrics: list[str]) -> li
         for name in metrics:
             stat = row.stats.get(name)
             item[f"{name}_mean"] = _finite(stat.mean) if stat else None
+            item[f"{name}_ci_low"] = _finite(stat.low) if stat else None
+            item[f"{name}_ci_high"] = _finite(stat.high) if stat else None
             item[f"{name}_std"] = _finite(stat.std) if stat else None
+            item[f"{name}_n"] = stat.n if stat else 0
+            item[f"{name}_eval_std"] = _finite(stat.eval_std) if stat else None
         out.append(item)
     return out
 
@@ -281,33 +337,29 @@ def to_csv(items: list[dict[str, Any]], fieldnames: list[str]) -> str:
 
 
 def csv_text(rows: list[Row], columns: list[str], metrics: list[str]) -> str:
-    """The rows as CSV: the setting columns, n, then ``<metric>_mean`` and ``<metric>_std`` for every metric."""
-    fields = columns + ["n"] + [f"{m}_{part}" for m in metrics for part in ("mean", "std")]
+    """The rows as CSV: the setting columns, n, then ``<metric>_<field>`` for each of STAT_FIELDS, every metric."""
+    fields = columns + ["n"] + [f"{m}_{part}" for m in metrics for part in STAT_FIELDS]
     return to_csv(rows_as_dicts(rows, columns, metrics), fields)
 
 
 def evaluation_note(records: list[RunRecord]) -> str | None:
-    """A warning when the final metrics were not all measured the same way (sampler, n, or not at all),
+    """A warning when the runs were evaluated differently (then kept in separate rows) or some never were,
     or when some evaluations were left out because they scored an older checkpoint."""
     notes = [note for note in (_unlike_note(records), stale_note(records)) if note]
     return "; ".join(notes) if notes else None
 
 
 def _unlike_note(records: list[RunRecord]) -> str | None:
-    kinds: dict[str, int] = {}
-    for record in records:
-        where = record.final_from
-        if not where:
-            label = "evaluated only at an older checkpoint" if record.stale else "never evaluated"
-        elif where["source"] != "metrics.jsonl":
-            label = f"gan eval with sampler {where.get('sampler')}, n={where.get('n')}"
-        else:
-            label = f"the last evaluation during training, n={where.get('n')}"
-        kinds[label] = kinds.get(label, 0) + 1
-    if len(kinds) < 2:
-        return None
-    parts = [f"{label} ({count} run{'s' if count > 1 else ''})" for label, count in kinds.items()]
-    return "the final metrics were not measured alike: " + "; ".join(parts)
+    protocols = {r.protocol for r in records if r.protocol is not None}
+    unscored = [r for r in records if r.protocol is None and not r.stale]
+    parts = []
+    if len(protocols) > 1:
+        parts.append(f"the runs were evaluated {len(protocols)} ways ({'; '.join(sorted(protocols))}), which are "
+                     f"never pooled: the '{EVALUATION}' column says which rows compare")
+    if unscored and len(unscored) < len(records):
+        parts.append(f"{len(unscored)} run{'s were' if len(unscored) > 1 else ' was'} never evaluated "
+                     "(run 'gan eval RUN')")
+    return "; ".join(parts) if parts else None
 
 
 def stale_note(records: list[RunRecord]) -> str | None:
@@ -327,57 +379,3 @@ def status_note(records: list[RunRecord]) -> str | None:
     if not unfinished:
         return None
     return f"{len(unfinished)} run{'s have' if len(unfinished) > 1 else ' has'} not finished: " + ", ".join(unfinished)
-
-
-def compare(
-    paths: Annotated[list[Path], typer.Argument(help="Run directories, or folders searched for runs (a sweep).")],
-    by: Annotated[list[str] | None, typer.Option("--by", help="Group by this setting only, e.g. prior or prior.k (repeatable); runs are pooled over the rest.")] = None,
-    metric: Annotated[str | None, typer.Option(help="Sort by this metric, best first. [default: fid, else the first]")] = None,
-    csv: Annotated[bool, typer.Option("--csv", help="Print CSV instead of a table.")] = False,
-    as_json: Annotated[bool, typer.Option("--json", help="Print a JSON list instead of a table.")] = False,
-    samplers: Annotated[bool, typer.Option("--samplers", help="Also a row per post-hoc sampler the runs were evaluated with (gan eval --sampler, a sweep's eval-samplers).")] = False,
-) -> None:
-    """Compare runs: the settings that differ and their final metrics, seeds pooled into mean ± std."""
-    if csv and as_json:
-        raise GanError("--csv and --json both choose the output; pass one of them")
-    records = find_runs(list(paths))
-    if samplers and by and "sampler" not in by:
-        by = [*by, "sampler"]  # each post-hoc sampler's row stays its own, whatever else is pooled
-    rows = compare_rows(with_sampler_evals(records) if samplers else records, by)
-    chosen = pick_metric(rows, metric)
-    directions = directions_of(records)
-    rows = sort_rows(rows, chosen, directions)
-    columns = setting_columns(rows, by)
-    metrics = metrics_of(rows)
-    if csv or as_json:
-        items = rows_as_dicts(rows, columns, metrics)
-        if as_json:
-            for item, row in zip(items, rows):
-                item["runs"] = [str(r.path) for r in row.runs]
-            print(json.dumps(items, indent=2))
-        else:
-            print(csv_text(rows, columns, metrics), end="")
-        return
-    console = Console()
-    common = common_settings(records, columns)
-    if common:
-        text = ", ".join(f"{k}={format_value(v)}" for k, v in common.items())
-        console.print(f"[bold]common:[/bold] {escape(text)}", soft_wrap=False)
-    pooled = pooled_settings(records, columns)
-    if by and pooled:
-        console.print(f"[bold]pooled over:[/bold] {escape(', '.join(pooled))}")
-    title = f"{len(records)} runs in {len(rows)} rows" + (f", by {chosen} ({lookup(directions, chosen)} is better)" if chosen else "")
-    shown = headline_metrics(metrics, directions, chosen)
-    for stacked, merged in ((False, False), (True, False), (True, True)):  # the first layout that fits
-        table = render_table(rows, chosen, columns, directions, shown, title=title, stacked=stacked, merged=merged)
-        if natural_width(table) <= console.width:
-            break
-    console.print(table)
-    hidden = [m for m in metrics if m not in shown]
-    if hidden:
-        console.print(f"also measured (see --csv or --json): {escape(', '.join(hidden))}")
-    for note in (evaluation_note(records), status_note(records)):
-        if note:
-            console.print(f"[yellow]note:[/yellow] {escape(note)}")
-    if not metrics:
-        console.print("no run has metrics yet: run 'gan eval RUN', or train with --eval-every")

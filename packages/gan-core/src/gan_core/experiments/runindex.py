@@ -84,6 +84,17 @@ class RunRecord:
     posthoc: str | None = None
     #: evaluation files left out because they scored an older checkpoint (a resumed run): file -> the step they scored
     stale: dict[str, int] = field(default_factory=dict)
+    #: per sampler evaluated, how: {"n", "ref", "features"} (what makes two evaluations comparable)
+    protocols: dict[str, dict[str, Any]] = field(default_factory=dict)
+    #: the evaluation spread of ``final`` per metric (``gan eval --repeats K``: std over K draws); {} if one draw
+    eval_std: dict[str, float] = field(default_factory=dict)
+
+    @property
+    def protocol(self) -> str | None:
+        """How ``final`` was measured, as one comparable label ("10000 vs mnist test, mnist features"); None if never."""
+        if not self.final_from:
+            return None
+        return protocol_label(self.final_from)
 
     @property
     def name(self) -> str:
@@ -151,20 +162,43 @@ def read_record(path: Path) -> RunRecord:
     chosen = reports.get(own) or reports.get(EVAL_FILE)
     final: dict[str, float] = {}
     final_from: dict[str, Any] = {}
+    eval_std: dict[str, float] = {}
+    protocols = {sampler: _protocol_of(report) for sampler, report in reports.items() if sampler != EVAL_FILE}
     if chosen is not None:
         final = _numbers(chosen.get("metrics", {}))
+        eval_std = _numbers(chosen.get("eval_std", {}))
         final_from = {"source": EVAL_FILE if chosen is reports.get(EVAL_FILE) else f"{EVALS_DIR}/{own}.json",
-                      "sampler": chosen.get("sampler"), "n": chosen.get("n"), "step": chosen.get("step")}
+                      "sampler": chosen.get("sampler"), "step": chosen.get("step"), **_protocol_of(chosen)}
     elif curves.evals:
         last = curves.evals[-1]
         final = {k: v for k, v in last.items() if k not in ("step", "epoch")}
-        final_from = {"source": METRICS_FILE, "sampler": None, "n": info["train"].get("eval_n"),
-                      "step": int(last["step"])}
+        # evaluations during training score --eval-n samples against the test split, in the dataset's own network
+        final_from = {"source": METRICS_FILE, "sampler": None, "step": int(last["step"]),
+                      "n": info["train"].get("eval_n"), "ref": _dataset_name(info) + " test",
+                      "features": _dataset_name(info)}
     for metric in final:
         if metric in DEFAULT_DIRECTIONS:
             directions.setdefault(metric, DEFAULT_DIRECTIONS[metric])
     return RunRecord(path=path, info=info, settings=flatten_settings(info), final=final, final_from=final_from,
-                     evals=evals, curves=curves, directions=directions, stale=stale)
+                     evals=evals, curves=curves, directions=directions, stale=stale, protocols=protocols,
+                     eval_std=eval_std)
+
+
+def _dataset_name(info: dict[str, Any]) -> str:
+    dataset = info["components"].get("dataset")
+    return str(dataset.get("name")) if isinstance(dataset, dict) else "?"
+
+
+def _protocol_of(report: dict[str, Any]) -> dict[str, Any]:
+    """What makes an evaluation comparable with another: its n, its real reference and its feature network."""
+    features = report.get("features")
+    return {"n": report.get("n"), "ref": report.get("ref"),
+            "features": features.get("name") if isinstance(features, dict) else features}
+
+
+def protocol_label(protocol: dict[str, Any]) -> str:
+    """``10000 vs mnist test, mnist features``: evaluations with different labels are never pooled."""
+    return f"{protocol.get('n')} vs {protocol.get('ref')}, {protocol.get('features')} features"
 
 
 def checkpoint_step(info: dict[str, Any]) -> int | None:
@@ -201,7 +235,8 @@ def with_sampler_evals(records: list[RunRecord]) -> list[RunRecord]:
             settings["sampler"] = sampler
             copies.append(replace(record, settings=settings, final=dict(values), evals={sampler: values},
                                   final_from={"source": f"{EVALS_DIR}/{sampler}.json", "sampler": sampler,
-                                              "n": None, "step": None}, posthoc=sampler))
+                                              "step": None, **record.protocols.get(sampler, {})},
+                                  posthoc=sampler, eval_std={}))
     return records + copies
 
 
