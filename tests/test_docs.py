@@ -77,3 +77,12 @@ def test_the_tutorial_package_installs_trains_and_passes_its_tests(tmp_path, mni
     tests = subprocess.run([sys.executable, "-m", "pytest", "-q", "-p", "no:cacheprovider", "test_laplace.py"],
                            cwd=package, env=env, capture_output=True, text=True)
     assert tests.returncode == 0, tests.stdout[-3000:]
+
+
+def test_results_page_tables_are_what_the_committed_records_give():
+    """docs/results.md's figures are generated (benchmarks/results_page.py), never typed: rerunning changes nothing."""
+    import subprocess
+
+    result = subprocess.run([sys.executable, str(DOCS.parents[1] / "benchmarks" / "results_page.py"), "--check"],
+                            capture_output=True, text=True)
+    assert result.returncode == 0, result.stderr

@@ -19,7 +19,7 @@ from gan_core.testing import run_cli
 pytest.importorskip("ray.tune")
 
 SWEEP = ["sweep", "--dataset", "mnist", "-o", "dataset.limit=256", "--batch-size", "32", "--epochs", "2",
-         "-s", "prior.std=0.5,1.0", "--final-n", "100", "--trial-cpus", "1"]
+         "-s", "prior.std=0.5,1.0", "--final-n", "100", "--trial-cpus", "1", "--seeds", "1"]
 
 
 class StopAfterFirstCheckpoint(Callback):
@@ -94,6 +94,7 @@ def test_without_ray_the_command_says_how_to_install_it(tmp_path, monkeypatch):
 def test_eval_samplers_added_later_evaluate_the_trained_trials_without_retraining(tmp_path, mnist_dir):
     config = tmp_path / "sweep.toml"
     table = """[sweep]
+seeds = 1
 final_n = 100
 trial_cpus = 2
 [base]

@@ -118,7 +118,7 @@ def test_the_embedded_ray_listens_on_loopback_only_and_keeps_its_token_private(t
 
     monkeypatch.setattr(sweep_live, "LiveTable", Watching)
     result = run_cli(["sweep", "--dataset", "mnist", "-o", "dataset.limit=128", "--batch-size", "32", "--epochs", "1",
-                      "-s", "prior.std=0.5", "--final-n", "50", "--trial-cpus", "1", "--no-report",
+                      "-s", "prior.std=0.5", "--final-n", "50", "--trial-cpus", "1", "--no-report", "--seeds", "1",
                       "--out", str(tmp_path / "sweep")])
     assert result.exit_code == 0, result.output
 

@@ -154,7 +154,7 @@ def test_bad_eval_samplers_are_refused_before_anything_runs(include, fragment):
         validate(spec, expand(spec))
 
 
-def test_a_sweep_may_grow_by_include_rows_and_nothing_else():
+def test_a_sweep_may_grow_by_include_rows_and_seeds_and_nothing_else():
     from gan_core.experiments.sweep_run import extends
 
     saved = SweepSpec(base={"epochs": 1}, include=[{"loss": "hinge"}], seeds=[0, 1]).as_dict()
@@ -163,5 +163,7 @@ def test_a_sweep_may_grow_by_include_rows_and_nothing_else():
     assert not extends(saved, grown)  # a row dropped: its trials would be orphans
     assert not extends(SweepSpec(base={"epochs": 2}, include=[{"loss": "hinge"}, {"loss": "wgan-gp"}],
                                  seeds=[0, 1]).as_dict(), saved)  # the base changed: same folders, other settings
-    assert not extends(SweepSpec(base={"epochs": 1}, include=[{"loss": "hinge"}], seeds=[0, 1, 2]).as_dict(), saved)
+    more_seeds = SweepSpec(base={"epochs": 1}, include=[{"loss": "hinge"}], seeds=[0, 1, 2]).as_dict()
+    assert extends(more_seeds, saved)  # seeds added: new trials beside the old (3 seeds grown to 5)
+    assert not extends(saved, more_seeds)  # a seed dropped: its trials would be orphans
     assert not extends(grown, {})

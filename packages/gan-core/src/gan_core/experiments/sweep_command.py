@@ -17,7 +17,7 @@ stdout = Console()
 def sweep(
     axis: Annotated[Optional[list[str]], typer.Option("-s", "--set", help="Swept key and values: -s prior.k=5,10,15, -s lr-g=1e-4,2e-4, or a range for random search: -s lr-g=loguniform(1e-5,1e-3). Repeatable.")] = None,
     config: Annotated[Optional[Path], typer.Option(help="A sweep TOML file ([sweep], [base], [grid], [random], [[include]]; see docs/experiments.md).")] = None,
-    seeds: Annotated[Optional[int], typer.Option(min=1, help="Seeds per configuration (0..N-1). [default: 1]")] = None,
+    seeds: Annotated[Optional[int], typer.Option(min=1, help="Seeds per configuration (0..N-1). [default: 5]")] = None,
     samples: Annotated[Optional[int], typer.Option(min=0, help="Random search: draws from the -s values and ranges. [default: 0, grid]")] = None,
     search_seed: Annotated[Optional[int], typer.Option(help="Seed of the random search's draws (not of the trials). [default: 0]")] = None,
     prior: Annotated[Optional[str], typer.Option(help="Base prior of every trial.")] = None,
@@ -46,7 +46,7 @@ def sweep(
     """
     from ..options import parse_assignments
     from .sweep_run import plan, run_sweep
-    from .sweep_spec import spec_from_file, spec_from_flags
+    from .sweep_spec import DEFAULT_SEEDS, spec_from_file, spec_from_flags
 
     flags = {"prior": prior, "loss": loss, "arch": arch, "dataset": dataset, "epochs": epochs, "steps": steps,
              "batch_size": batch_size, "eval_every": eval_every, "eval_n": eval_n}
@@ -62,7 +62,7 @@ def sweep(
     else:
         if not axis:
             raise GanError("nothing to sweep: add -s KEY=V1,V2 (e.g. -s prior.k=5,10) or --config sweep.toml")
-        spec, settings = spec_from_flags(flags, axis, seeds or 1, samples or 0), {}
+        spec, settings = spec_from_flags(flags, axis, seeds or DEFAULT_SEEDS, samples or 0), {}
     if search_seed is not None:
         spec.search_seed = search_seed
     for kind, table in options.items():

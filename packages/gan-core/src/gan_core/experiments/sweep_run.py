@@ -133,17 +133,21 @@ def check_same_sweep(sweep: SweepPlan, saved: dict[str, Any], out: Path) -> None
 
 
 def extends(spec: dict[str, Any], saved: Any) -> bool:
-    """Whether ``spec`` is the saved sweep, or it with [[include]] rows added (the trials run so far stay valid).
+    """Whether ``spec`` is the saved sweep, or it with [[include]] rows or seeds added (the trials run so far
+    stay valid: each added row or seed is trials of its own).
 
-    Anything else that changed (the base, the grid, the seeds...) would give
-    the same trial folders other settings, so it is another sweep.
+    Anything else that changed (the base, the grid, a seed or row dropped...)
+    would give the same trial folders other settings, or orphan some, so it is
+    another sweep.
     """
     if not isinstance(saved, dict):
         return False
     if spec == saved:
         return True
-    rest = {k: v for k, v in spec.items() if k != "include"}
-    saved_rest = {k: v for k, v in saved.items() if k != "include"}
+    rest = {k: v for k, v in spec.items() if k not in ("include", "seeds")}
+    saved_rest = {k: v for k, v in saved.items() if k not in ("include", "seeds")}
+    if not set(saved.get("seeds", [])) <= set(spec.get("seeds", [])):
+        return False
     added = list(spec.get("include", []))
     for row in saved.get("include", []):
         if row not in added:

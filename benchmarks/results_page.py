@@ -1,0 +1,305 @@
+"""Write docs/results.md's tables from the committed records: the leaderboards, the claims, the samplers.
+
+    python benchmarks/results_page.py            # rewrite the generated blocks of docs/results.md
+    python benchmarks/results_page.py --check    # exit 1, naming the block, if the page is not what the records give
+    python benchmarks/results_page.py --print claims   # one block on stdout
+
+The claims, the budgets and the tables are declared in benchmarks/claims.toml.
+Each generated block sits between ``<!-- generated: NAME -->`` and
+``<!-- end: NAME -->``; the prose around it is the page's own. Nothing here is
+typed by hand: rerunning the command on the same records gives the same page.
+
+The tier rule (stated on the page, under the table):
+
+- supported: Holm-corrected p < 0.05 with the difference in the claimed direction;
+- contradicted: Holm-corrected p < 0.05 in the other direction;
+- suggestive: neither, but Benjamini-Hochberg q < 0.1 in the claimed direction;
+- not shown: the effect is inside the noise (or points the other way with q >= 0.1).
+
+The family both corrections run over is every test the claims table shows
+(each claim at each budget that measures it).
+"""
+
+from __future__ import annotations
+
+import argparse
+import math
+import sys
+import tomllib
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from gan_core.experiments import stats
+from gan_core.experiments.against import difference, format_difference, format_p
+from gan_core.experiments.compare import Row, compare_rows, directions_of, format_stat, format_value, sort_rows
+from gan_core.experiments.runindex import RunRecord, find_runs, with_sampler_evals
+
+REPO = Path(__file__).resolve().parents[1]
+CLAIMS = REPO / "benchmarks" / "claims.toml"
+PAGE = REPO / "docs" / "results.md"
+ALPHA, SUGGESTIVE_Q = 0.05, 0.1
+#: the optimiser settings that make two rows' "footing"
+FOOTING = ("optimizer", "lr-g", "lr-d", "betas", "d-steps")
+#: leaderboard table columns: metric -> header
+TABLE_METRICS = {"fid": "FID", "precision": "precision", "recall": "recall", "classes": "digits",
+                 "classes_max_share": "max share"}
+
+
+class SpecError(Exception):
+    """claims.toml asks for something the records cannot give (a selector matching no row, or several)."""
+
+
+# --------------------------------------------------------------------------- reading records
+
+
+@dataclass
+class Budget:
+    name: str
+    label: str
+    records: list[RunRecord]
+    rows: list[Row]
+    sampler_rows: list[Row]  # the rows with each post-hoc evaluation as a row of its own
+
+
+def load_budgets(spec: dict[str, Any]) -> dict[str, Budget]:
+    budgets = {}
+    for name, entry in spec["budget"].items():
+        records = [r for r in find_runs([REPO / p for p in entry["paths"]]) if r.status == "finished"]
+        budgets[name] = Budget(name, entry["label"], records, compare_rows(records),
+                               compare_rows(with_sampler_evals(records)))
+    return budgets
+
+
+def matches(value: Any, wanted: Any) -> bool:
+    if isinstance(wanted, (int, float)) and isinstance(value, (int, float)) and not isinstance(value, bool):
+        return float(value) == float(wanted)
+    return format_value(value) == str(wanted)
+
+
+def select(rows: list[Row], selector: dict[str, Any], sampler: str = "none") -> Row | None:
+    """The one row whose settings match ``selector`` (and ``sampler``); None if none does; SpecError if several."""
+    wanted = {**selector, "sampler": sampler}
+    found = [row for row in rows if all(matches(row.settings.get(k), v) for k, v in wanted.items())]
+    if len(found) > 1:
+        differing = sorted({k for row in found for k in row.settings
+                            if len({format_value(r.settings.get(k)) for r in found}) > 1})
+        raise SpecError(f"{selector} matches {len(found)} rows; name one of: {', '.join(differing)}")
+    return found[0] if found else None
+
+
+def footing(a: Row, b: Row) -> str:
+    """'same optimiser', or what differs between the two rows' optimiser settings."""
+    differs = [k for k in FOOTING if format_value(a.settings.get(k)) != format_value(b.settings.get(k))]
+    if not differs:
+        return "same optimiser"
+    return "own optimisers (" + "; ".join(
+        f"{k} {format_value(a.settings.get(k))} vs {format_value(b.settings.get(k))}" for k in differs) + ")"
+
+
+# --------------------------------------------------------------------------- claims
+
+
+@dataclass
+class Test:
+    claim: dict[str, Any]
+    budget: Budget
+    treatment: Row | None
+    control: Row | None
+    result: stats.Difference | None
+    better_sign: int = 1  # +1: a positive difference is an improvement (higher is better)
+    p_holm: float = math.nan
+    q: float = math.nan
+
+    @property
+    def improvement(self) -> float:
+        return self.better_sign * self.result.estimate if self.result else math.nan
+
+    @property
+    def tier(self) -> str:
+        if self.result is None:
+            return "not measured"
+        if self.p_holm < ALPHA:
+            return "supported" if self.improvement > 0 else "contradicted"
+        if self.q < SUGGESTIVE_Q and self.improvement > 0:
+            return "suggestive"
+        return "not shown"
+
+
+def claim_tests(spec: dict[str, Any], budgets: dict[str, Budget]) -> list[Test]:
+    """Each claim at each budget, with Holm's p and BH's q over all of them (the table's family)."""
+    tests = []
+    for claim in spec["claim"]:
+        for budget in budgets.values():
+            rows = budget.sampler_rows if "sampler" in claim else budget.rows
+            control = select(rows, claim["control"])
+            treatment = (select(rows, claim["control"], claim["sampler"]) if "sampler" in claim
+                         else select(rows, claim["treatment"]))
+            result = difference(treatment, control, claim["metric"]) if treatment and control else None
+            way = directions_of(budget.records).get(claim["metric"], "lower")
+            tests.append(Test(claim, budget, treatment, control, result, 1 if way == "higher" else -1))
+    measured = [t for t in tests if t.result is not None]
+    for test, p, q in zip(measured, stats.holm([t.result.p for t in measured]),
+                          stats.benjamini_hochberg([t.result.p for t in measured])):
+        test.p_holm, test.q = p, q
+    return tests
+
+
+def claims_block(tests: list[Test], budgets: dict[str, Budget]) -> str:
+    by_claim: dict[int, list[Test]] = {}
+    for test in tests:
+        by_claim.setdefault(id(test.claim), []).append(test)
+    shown = [b for b in budgets.values() if any(t.result for t in tests if t.budget is b)]
+    lines = ["| claim (source) | metric | " + " | ".join(b.label for b in shown) + " | footing | verdict |",
+             "|---|---|" + "---|" * len(shown) + "---|---|"]
+    for group in by_claim.values():
+        claim = group[0].claim
+        cells, footings = [], set()
+        for budget in shown:
+            test = next(t for t in group if t.budget is budget)
+            if test.result is None:
+                cells.append("not measured")
+                continue
+            d = test.result
+            n = f"n {d.n_a}/{d.n_b}" + (", paired" if d.test == "paired" else "")
+            cells.append(f"{format_difference(d)}, p {format_p(test.p_holm)} ({n}): **{test.tier}**")
+            footings.add("paired: same generators" if d.test == "paired" else footing(test.treatment, test.control))
+        lines.append(f"| {claim['text']} ({claim['source']}) | {claim['metric']} | " + " | ".join(cells)
+                     + f" | {'; '.join(sorted(footings)) or '-'} | {verdict(group)} |")
+    measured = [t for t in tests if t.result]
+    lines += ["", f"Each cell: treatment − control with its 95 % interval, Holm-corrected p over the {len(measured)} "
+              "tests of this table, the runs on each side, and the tier. Tiers: **supported**, Holm p < 0.05 in the "
+              "claimed direction; **contradicted**, Holm p < 0.05 in the other; **suggestive**, "
+              "Benjamini-Hochberg q < 0.1 in the claimed direction; **not shown**, inside the noise. Welch's test, "
+              "or the paired t-test where both sides are the same generators."]
+    return "\n".join(lines)
+
+
+def verdict(group: list[Test]) -> str:
+    """Where the claim holds, is suggested or is contradicted; "holds at every budget" only when it does."""
+    measured = [t for t in group if t.result is not None]
+    if not measured:
+        return "not measured"
+    where = {tier: [t.budget.label.split(" (")[0] for t in measured if t.tier == tier]
+             for tier in ("supported", "suggestive", "contradicted")}
+    if len(where["supported"]) == len(measured) > 1:
+        return "**holds at every budget measured**"
+    parts = []
+    for tier, word in (("supported", "holds"), ("suggestive", "suggestive"), ("contradicted", "contradicted")):
+        if where[tier]:
+            parts.append(f"{word} at {' and '.join(where[tier])}")
+    return ("**" + "; ".join(parts) + "**" if where["supported"] or where["contradicted"] else "; ".join(parts)) \
+        if parts else "inside the noise at every budget measured"
+
+
+# --------------------------------------------------------------------------- tables
+
+
+def label(row: Row, rows: list[Row]) -> str:
+    """``prior · loss``, then the settings in which rows of the same prior and loss differ."""
+    base = f"{format_value(row.settings.get('prior'))} · {format_value(row.settings.get('loss'))}"
+    kin = [r for r in rows if all(r.settings.get(k) == row.settings.get(k) for k in ("prior", "loss"))]
+    # a setting only older records lack (None) is not a difference
+    keys = [k for k in row.settings if k not in ("prior", "loss", "evaluated", "sampler")
+            and row.settings.get(k) is not None
+            and len({format_value(r.settings.get(k)) for r in kin if r.settings.get(k) is not None}) > 1]
+    extra = ", ".join(f"{k} {format_value(row.settings.get(k))}" for k in keys)
+    return f"{base} ({extra})" if extra else base
+
+
+def leaderboard_block(budget: Budget) -> str:
+    rows = sort_rows(budget.rows, "fid", directions_of(budget.records))
+    lines = ["| # | prior · loss | n | " + " | ".join(TABLE_METRICS.values()) + " |",
+             "|---:|---|---:|" + "---:|" * len(TABLE_METRICS)]
+    for number, row in enumerate(rows, 1):
+        cells = [format_stat(row.stats.get(m), " ", row.n) for m in TABLE_METRICS]
+        lines.append(f"| {number} | {label(row, rows)} | {row.n} | " + " | ".join(cells) + " |")
+    lines += ["", "Mean ± half the 95 % t-interval over the row's n seeds (t(2) = 4.30: with 3 seeds the interval "
+              "is 2.5 times the standard deviation)."]
+    return "\n".join(lines)
+
+
+def samplers_block(spec: dict[str, Any], budgets: dict[str, Budget]) -> str:
+    """Per run row and sampler, the paired change of each metric at each budget; Holm across the whole table."""
+    conf = spec["samplers"]
+    cells: dict[tuple[int, str], list[tuple[stats.Difference | None]]] = {}
+    flat: list[stats.Difference] = []
+    for index, entry in enumerate(conf["rows"]):
+        selector = {k: v for k, v in entry.items() if k != "label"}
+        for sampler in conf["samplers"]:
+            line = cells.setdefault((index, sampler), [])
+            for budget_name in conf["budgets"]:
+                rows = budgets[budget_name].sampler_rows
+                plain, treated = select(rows, selector), select(rows, selector, sampler)
+                for metric in conf["metrics"]:
+                    result = difference(treated, plain, metric) if plain and treated else None
+                    line.append(result)
+                    if result is not None:
+                        flat.append(result)
+    corrected = dict(zip(map(id, flat), stats.holm([d.p for d in flat])))
+    header = [f"Δ{TABLE_METRICS.get(m, m)} {budgets[b].label.split(' (')[0]}" for b in conf["budgets"]
+              for m in conf["metrics"]]
+    lines = ["| run | sampler | " + " | ".join(header) + " |", "|---|---|" + "---:|" * len(header)]
+    for (index, sampler), results in cells.items():
+        texts = ["-" if d is None else (f"**{format_difference(d)}**" if corrected[id(d)] < ALPHA
+                                         else format_difference(d)) for d in results]
+        lines.append(f"| {conf['rows'][index]['label']} | {sampler} | " + " | ".join(texts) + " |")
+    lines += ["", f"Paired change sampler − plain on the same generators, with its 95 % interval (paired t-test "
+              f"over the seeds); bold: Holm-corrected p < 0.05 across the {len(flat)} tests of this table."]
+    return "\n".join(lines)
+
+
+# --------------------------------------------------------------------------- the page
+
+
+def blocks(spec: dict[str, Any]) -> dict[str, str]:
+    budgets = load_budgets(spec)
+    out = {"claims": claims_block(claim_tests(spec, budgets), budgets), "samplers": samplers_block(spec, budgets)}
+    for table in spec["table"]:
+        out[table["name"]] = leaderboard_block(budgets[table["budget"]])
+    return out
+
+
+def render(page: str, generated: dict[str, str]) -> str:
+    for name, text in generated.items():
+        begin, end = f"<!-- generated: {name} -->", f"<!-- end: {name} -->"
+        if begin not in page or end not in page:
+            raise SpecError(f"{PAGE} has no '{begin}' ... '{end}' block for '{name}'; add the two markers where it goes")
+        head, rest = page.split(begin, 1)
+        _, tail = rest.split(end, 1)
+        page = f"{head}{begin}\n{text}\n{end}{tail}"
+    return page
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--check", action="store_true", help="exit 1 if docs/results.md is not what the records give")
+    parser.add_argument("--print", dest="show", metavar="BLOCK", help="print one generated block instead")
+    args = parser.parse_args()
+    spec = tomllib.loads(CLAIMS.read_text(encoding="utf-8"))
+    try:
+        generated = blocks(spec)
+        if args.show:
+            print(generated[args.show])
+            return 0
+        page = PAGE.read_text(encoding="utf-8")
+        new = render(page, generated)
+    except SpecError as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return 2
+    if args.check:
+        if new != page:
+            stale = [n for n, text in generated.items() if f"<!-- generated: {n} -->\n{text}\n<!-- end: {n} -->" not in page]
+            print(f"{PAGE} is out of date in: {', '.join(stale)}; run python benchmarks/results_page.py", file=sys.stderr)
+            return 1
+        return 0
+    if new != page:
+        tmp = PAGE.with_suffix(".md.tmp")
+        tmp.write_text(new, encoding="utf-8")
+        tmp.replace(PAGE)
+    print(f"wrote {len(generated)} blocks into {PAGE.relative_to(REPO)}")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
