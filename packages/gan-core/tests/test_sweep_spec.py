@@ -133,9 +133,10 @@ def test_a_list_of_includes_alone_is_the_list_of_configurations():
 
 def test_eval_samplers_are_not_part_of_a_trials_name_or_of_the_sweeps_identity():
     """Adding post-hoc samplers to a trained sweep evaluates its runs; it must not rename (retrain) them."""
-    plain = SweepSpec(base={"epochs": 1, "holdout": 0.1}, include=[{"loss": "hinge"}, {"prior": "normal"}])
+    plain = SweepSpec(base={"epochs": 1, "holdout": 0.1}, include=[{"loss": "hinge"}, {"prior": "normal"}], seeds=[0])
     evaluated = SweepSpec(base={"epochs": 1, "holdout": 0.1, "eval-samplers": ["latent-rs"]},
-                          include=[{"loss": "hinge", "eval-samplers": ["drs", "latent-rs"]}, {"prior": "normal"}])
+                          include=[{"loss": "hinge", "eval-samplers": ["drs", "latent-rs"]}, {"prior": "normal"}],
+                          seeds=[0])
     assert [t.id for t in expand(plain)] == [t.id for t in expand(evaluated)]
     assert plain.as_dict() == evaluated.as_dict()
     assert [t.eval_samplers for t in expand(evaluated)] == [("latent-rs", "drs"), ("latent-rs",)]

@@ -68,7 +68,7 @@ class SweepSpec:
     grid: dict[str, list[Any]] = field(default_factory=dict)  # key -> values, crossed
     random: dict[str, list[Any] | Range] = field(default_factory=dict)  # key -> choices or a range, drawn
     samples: int = 0  # random draws (0: grid only)
-    seeds: list[int] = field(default_factory=lambda: list(range(DEFAULT_SEEDS)))
+    seeds: list[int] = field(default_factory=lambda: [0])  # gan sweep and sweep files default to DEFAULT_SEEDS
     include: list[dict[str, Any]] = field(default_factory=list)  # extra configurations, e.g. a baseline
     search_seed: int = 0
 
