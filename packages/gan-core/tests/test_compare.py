@@ -459,3 +459,16 @@ def test_runs_evaluated_on_a_different_n_are_never_pooled(tmp_path, capsys):
     compare([root], by=None, metric=None, csv=False, as_json=False)
     out = " ".join(capsys.readouterr().out.split())
     assert "evaluated 2 ways" in out and "never pooled" in out
+
+
+def test_best_of_k_ranks_rows_by_the_expected_best_of_k_runs(sweep):
+    result = run_cli(["compare", str(sweep), "--by", "prior.sigma", "--best-of", "2", "--json"])
+    assert result.exit_code == 0, result.output
+    items = json.loads(result.output)
+    # sigma 0.5: runs 20, 22.5, 29 -> best of 2 over the 3 pairs: 20, 20, 22.5
+    assert items[0]["prior.sigma"] == 0.5 and items[0]["fid_best_of_2"] == pytest.approx((20 + 20 + 22.5) / 3)
+    assert (items[0]["fid_best_of_2_low"], items[0]["fid_best_of_2_high"]) == (20.0, 22.5)
+    text = run_cli(["compare", str(sweep), "--by", "prior.sigma", "--best-of", "5"])
+    assert text.exit_code == 0 and "needs 5 runs" in text.output, text.output
+    both = run_cli(["compare", str(sweep), "--best-of", "2", "--against", "1"])
+    assert both.exit_code == 2 and "one of them" in both.output

@@ -61,3 +61,17 @@ def test_benjamini_hochberg_matches_scipy():
 def test_kendall_tau_matches_scipy_with_ties():
     x, y = [1, 2, 3, 4, 5, 5], [2, 1, 3, 5, 4, 4]
     assert stats.kendall_tau(x, y) == pytest.approx(scipy_stats.kendalltau(x, y).statistic)
+
+
+def test_best_of_k_is_the_exact_distribution_of_the_best_of_a_random_subset():
+    import itertools
+
+    values = [30.0, 12.0, 25.0, 18.0, 40.0, 22.0]
+    result = stats.best_of_k(values, 3)
+    bests = [min(c) for c in itertools.combinations(values, 3)]
+    assert result.expected == pytest.approx(np.mean(bests))
+    assert result.low == 12.0 and result.high == pytest.approx(np.quantile(bests, 0.975, method="inverted_cdf"))
+    assert stats.best_of_k(values, 1).expected == pytest.approx(np.mean(values))
+    assert stats.best_of_k(values, 6).expected == 12.0 and stats.best_of_k(values, 7) is None
+    higher = stats.best_of_k([0.1, 0.4, 0.3], 2, higher_is_better=True)
+    assert higher.expected == pytest.approx(np.mean([0.4, 0.3, 0.4]))

@@ -7,6 +7,7 @@ The grouping and statistics live in :mod:`.compare` (pure, shared with
 from __future__ import annotations
 
 import json
+import math
 from pathlib import Path
 from typing import Annotated
 
@@ -16,8 +17,9 @@ from rich.console import Console
 from rich.markup import escape
 from rich.table import Table
 
-from ..directions import lookup
+from ..directions import HIGHER, lookup, sign as direction_sign
 from ..errors import GanError
+from . import stats
 from .against import ALPHA, against_dicts, compare_against, format_difference, format_p, select_row
 from .compare import (
     INTERVAL_NOTE,
@@ -53,6 +55,7 @@ def compare(
     csv: Annotated[bool, typer.Option("--csv", help="Print CSV instead of a table.")] = False,
     as_json: Annotated[bool, typer.Option("--json", help="Print a JSON list instead of a table.")] = False,
     samplers: Annotated[bool, typer.Option("--samplers", help="Also a row per post-hoc sampler the runs were evaluated with (gan eval --sampler, a sweep's eval-samplers).")] = False,
+    best_of: Annotated[int | None, typer.Option("--best-of", min=1, help="Equal tuning budget (Lucic et al. 2018): per row, the distribution of the best of K of its runs, e.g. K random-search trials of one method with --by loss. Rows rank by its expected value.")] = None,
     against: Annotated[str | None, typer.Option("--against", help="Set every row against this one: its number in the table (#) or settings that pick it, e.g. prior=normal,loss=vanilla. Gives each difference with its 95 % interval and a Holm-corrected p.")] = None,
 ) -> None:
     """Compare runs: the settings that differ and their final metrics, each mean with its 95 % interval over seeds."""
@@ -67,9 +70,14 @@ def compare(
     rows = sort_rows(rows, chosen, directions)
     columns = setting_columns(rows, by)
     metrics = metrics_of(rows)
+    if best_of is not None and against is not None:
+        raise GanError("--best-of and --against are two views; pass one of them")
+    if (best_of is not None or against is not None) and chosen is None:
+        raise GanError(f"{'--best-of' if best_of else '--against'} needs metrics and no run has any; run 'gan eval RUN' first")
+    best = {id(row): best_of_row(row, chosen, best_of, directions) for row in rows} if best_of else {}
+    if best_of:
+        rows = sorted(rows, key=lambda row: _best_key(best[id(row)], chosen, directions))
     base = select_row(rows, against) if against is not None else None
-    if base is not None and chosen is None:
-        raise GanError("--against needs metrics and no run has any; run 'gan eval RUN' first")
     if csv or as_json:
         if base is not None:
             items = against_dicts(rows, base, metrics, columns)
@@ -80,12 +88,22 @@ def compare(
                 print(json.dumps(items, indent=2))
             return
         items = rows_as_dicts(rows, columns, metrics)
+        if best_of:
+            for item, row in zip(items, rows):
+                result = best[id(row)]
+                item.update({f"{chosen}_best_of_{best_of}": result.expected if result else None,
+                             f"{chosen}_best_of_{best_of}_low": result.low if result else None,
+                             f"{chosen}_best_of_{best_of}_high": result.high if result else None})
         if as_json:
             for item, row in zip(items, rows):
                 item["runs"] = [str(r.path) for r in row.runs]
             print(json.dumps(items, indent=2))
         else:
-            print(csv_text(rows, columns, metrics), end="")
+            text = csv_text(rows, columns, metrics)
+            if best_of:
+                extra = [f"{chosen}_best_of_{best_of}", f"{chosen}_best_of_{best_of}_low", f"{chosen}_best_of_{best_of}_high"]
+                text = to_csv(items, text.splitlines()[0].split(",") + extra)
+            print(text, end="")
         return
     console = Console()
     common = common_settings(records, columns)
@@ -99,6 +117,9 @@ def compare(
     if base is not None:
         assert chosen is not None
         _print_against(console, rows, base, chosen, columns, directions)
+    elif best_of:
+        assert chosen is not None
+        _print_best_of(console, rows, best, best_of, chosen, columns, directions)
     else:
         shown = headline_metrics(metrics, directions, chosen)
         for stacked, merged in ((False, False), (True, False), (True, True)):  # the first layout that fits
@@ -150,3 +171,41 @@ def _print_against(console: Console, rows: list[Row], base: int, metric: str, co
     console.print(f"p: Welch's t-test, or the paired t-test where both rows are the same runs (test 'paired'); "
                   f"p Holm: corrected across these {family} comparisons; bold: Holm p < {ALPHA}. "
                   "Each difference's interval is its own 95 % interval, not corrected.")
+
+
+def best_of_row(row: Row, metric: str | None, k: int, directions: dict[str, str]) -> stats.BestOfK | None:
+    """The best-of-``k`` distribution of ``row``'s runs in ``metric`` (None when it has fewer than k runs)."""
+    values = [r.final[metric] for r in row.runs if metric in r.final]
+    return stats.best_of_k(values, k, higher_is_better=lookup(directions, metric or "") == HIGHER)
+
+
+def _best_key(result: stats.BestOfK | None, metric: str | None, directions: dict[str, str]) -> tuple[int, float]:
+    if result is None or math.isnan(result.expected):
+        return (1, 0.0)
+    return (0, direction_sign(lookup(directions, metric or "")) * result.expected)
+
+
+def _print_best_of(console: Console, rows: list[Row], best: dict[int, stats.BestOfK | None], k: int, metric: str,
+                   columns: list[str], directions: dict[str, str]) -> None:
+    """The --best-of table: each row's mean over all its runs, and what the best of k of them would score."""
+    way = lookup(directions, metric)
+    title = f"{metric} ({way} is better): the best of {k} runs per row, ranked by its expected value"
+    for merged in (False, True):
+        table = Table(title=title, box=box.SIMPLE_HEAD, collapse_padding=True, pad_edge=False, show_lines=merged)
+        table.add_column("#", justify="right")
+        for column in ["settings"] if merged else columns:
+            table.add_column(escape(column), overflow="fold")
+        for header in ("n", f"{metric} {arrow(way)}", f"best of {k}", "95 % of draws"):
+            table.add_column(escape(header), justify="right")
+        for number, row in enumerate(rows, 1):
+            result = best[id(row)]
+            tail = (["-", f"needs {k} runs"] if result is None else
+                    [f"{result.expected:.4g}", f"[{result.low:.4g}, {result.high:.4g}]"])
+            table.add_row(str(number), *setting_cells(row, columns, merged), str(row.n),
+                          format_stat(row.stats.get(metric), " ", row.n), *tail)
+        if natural_width(table) <= console.width:
+            break
+    console.print(table)
+    console.print(f"best of {k}: the expected {metric} of the best of {k} runs drawn at random without replacement "
+                  f"from the row's runs (exact over every subset), and the range holding 95 % of such draws. Give "
+                  "each method the same number of random-search trials for this to be an equal tuning budget.")

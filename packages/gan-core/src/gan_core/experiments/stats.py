@@ -173,3 +173,40 @@ def kendall_tau(x: list[float], y: list[float]) -> float:
                 discordant += 1
     denominator = math.sqrt((concordant + discordant + ties_x) * (concordant + discordant + ties_y))
     return (concordant - discordant) / denominator if denominator else math.nan
+
+
+@dataclass(frozen=True)
+class BestOfK:
+    """The distribution of the best value among k trials drawn without replacement from a method's trials."""
+
+    k: int
+    expected: float
+    low: float  # its 2.5th percentile
+    high: float  # its 97.5th percentile
+
+
+def best_of_k(values: list[float], k: int, higher_is_better: bool = False) -> BestOfK | None:
+    """Lucic et al. (2018)'s equal-budget view of a random search: what the best of ``k`` trials would score.
+
+    Exact rather than bootstrapped: with the n values sorted best first, the
+    best of a random k-subset is the i-th with probability C(n-i, k-1) / C(n, k)
+    (i = 1..n). None when fewer than ``k`` values are given.
+    """
+    n = len(values)
+    if k < 1 or n < k:
+        return None
+    ordered = sorted(values, reverse=higher_is_better)
+    total = math.comb(n, k)
+    weights = [math.comb(n - i, k - 1) / total for i in range(1, n + 1)]
+    expected = math.fsum(w * v for w, v in zip(weights, ordered))
+
+    def quantile(q: float) -> float:
+        running = 0.0
+        for weight, value in zip(weights, ordered):
+            running += weight
+            if running >= q - 1e-12:
+                return value
+        return ordered[-1]
+
+    # the best value comes first: the "low" tail of the best-of-k is the lucky end
+    return BestOfK(k, expected, quantile(1 - 0.5 - LEVEL / 2), quantile(0.5 + LEVEL / 2))
