@@ -18,7 +18,9 @@ def test_records_hold_the_thread_count_and_the_samplers_options(mnist_dir, tmp_p
     trained = runner.invoke(app, ["train", "--steps", "2", "--batch-size", "16", "-o", "dataset.limit=64",
                                   "--device", "cpu", "--out", "r"])
     assert trained.exit_code == 0, trained.output
-    assert json.loads(Path("r/run.json").read_text())["train"]["threads"] == torch.get_num_threads()
+    info = json.loads(Path("r/run.json").read_text())
+    assert info["train"]["threads"] == torch.get_num_threads() and info["train"]["device_name"].startswith("cpu")
+    assert info["versions"]["torch"] == torch.__version__
     evaluated = runner.invoke(app, ["eval", "r", "--n", "32", "--sampler", "drs", "-o", "sampler.calibration=100"])
     assert evaluated.exit_code == 0, evaluated.output
     report = json.loads(Path("r/evals/drs.json").read_text())

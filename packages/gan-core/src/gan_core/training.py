@@ -426,6 +426,15 @@ def free_path(base: Path) -> Path:
     return out
 
 
+def _device_name(device: torch.device) -> str:
+    """The accelerator's model ("NVIDIA H100 80GB HBM3"), or the CPU's architecture."""
+    if device.type == "cuda":
+        return torch.cuda.get_device_name(device)
+    import platform
+
+    return f"cpu ({platform.machine()})"
+
+
 def _run_info(config, chosen: dict[str, Chosen], optim: Resolved, data, total, steps_per_epoch, device, init_from, previous, out, latent_dim) -> dict[str, Any]:
     train = config.to_dict()
     for key in (*(k.setting for k in run_kinds()), "options", "out"):  # components are recorded on their own
@@ -434,6 +443,7 @@ def _run_info(config, chosen: dict[str, Chosen], optim: Resolved, data, total, s
         optimizer=optim.optimizer, lr_g=optim.lr_g, lr_d=optim.lr_d, betas=list(optim.betas), d_steps=optim.d_steps,
         steps=total, device_used=str(device), latent_dim=latent_dim,
         threads=torch.get_num_threads(),  # on a CPU, a seed gives the same run only with the same thread count
+        device_name=_device_name(device),  # kernels, hence the last bits of a run, differ between GPU models
     )
     if config.options.get("metric"):
         train["metric_options"] = dict(config.options["metric"])

@@ -36,7 +36,7 @@ Scalar = str | int | float | bool | None
 KIND_PREFIXES = {k.name: k.prefix for k in run_kinds()}
 #: train keys that say how a run was executed or logged, not what was trained
 BOOKKEEPING = frozenset({
-    "device", "device_used", "threads", "log_every", "checkpoint_every", "data_dir", "eval_every", "eval_n", "keep_best",
+    "device", "device_used", "device_name", "threads", "log_every", "checkpoint_every", "data_dir", "eval_every", "eval_n", "keep_best",
     "out", "metric_options",
 })
 #: train keys in the order a table shows them; any other key follows, dashed like its CLI flag
