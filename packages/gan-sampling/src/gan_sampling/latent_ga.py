@@ -11,13 +11,14 @@ Defaults: 10 steps of 0.01, DOT's own example in latent space (its README:
 ``--optmode sgd --lr 0.01 --N_update 10``; with D divided by its Lipschitz
 estimate k_eff, each of DOT's updates moves z by at most about lr, which a
 normalised step of 0.01 makes exact). Issenhuth et al. publish no step size.
-Larger steps were measured on the leaderboard's three vanilla runs (5 mlp
-epochs, 5,000 images, benchmarks/latent_ga_steps.py): 10 x 0.01 raises
-precision by 0.008 ± 0.001 on every seed and leaves FID within its spread;
-10 x 0.1, 0.3 and 1.0 move the means more (precision +0.02 to +0.06) but
-by less than their seed-to-seed spread (0.03 to 0.10), with FID changes of
-±3.6. So the default stays small, and ``-o sampler.step_size`` is there to
-explore. (Runs trained with ``--sampler latent-ga`` before keep the 5 steps their run.json records.)
+On the leaderboard's three vanilla runs (5 mlp epochs, 10,000 images each,
+docs/results.md's sampler table) 10 x 0.01 changes precision by +0.002,
++0.008 and -0.007 (seeds 0, 1, 2: +0.001, 95 % interval -0.017 to +0.019)
+and FID by -0.3 (-1.5 to +0.8): inside the noise. Larger steps
+(benchmarks/latent_ga_steps.py, 5,000 images) move the means more
+(precision +0.02 to +0.06 for 10 x 0.1 to 1.0) but by less than their
+seed-to-seed spread (0.03 to 0.10), with FID changes of ±3.6. So the
+default stays small, and ``-o sampler.step_size`` is there to explore. (Runs trained with ``--sampler latent-ga`` before keep the 5 steps their run.json records.)
 """
 
 from __future__ import annotations
