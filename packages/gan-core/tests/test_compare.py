@@ -472,3 +472,16 @@ def test_best_of_k_ranks_rows_by_the_expected_best_of_k_runs(sweep):
     assert text.exit_code == 0 and "needs 5 runs" in text.output, text.output
     both = run_cli(["compare", str(sweep), "--best-of", "2", "--against", "1"])
     assert both.exit_code == 2 and "one of them" in both.output
+
+
+def test_evaluation_noise_shows_beside_seed_noise(tmp_path, capsys):
+    root = tmp_path / "runs"
+    for seed, (fid, sd) in enumerate([(20.0, 0.3), (24.0, 0.4)]):
+        run = make_run(root / f"s{seed}", None, seed=seed)
+        (run / "eval.json").write_text(json.dumps({"sampler": "none", "n": 500, "step": 40, "metrics": {"fid": fid},
+                                                   "repeats": 3, "eval_std": {"fid": sd}}))
+    [row] = compare_rows(find_runs([root]))
+    assert row.stats["fid"].eval_std == pytest.approx(((0.09 + 0.16) / 2) ** 0.5)
+    compare([root], by=None, metric=None, csv=False, as_json=False)
+    out = capsys.readouterr().out
+    assert "eval sd" in out and "0.35" in out

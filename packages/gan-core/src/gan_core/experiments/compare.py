@@ -273,9 +273,17 @@ def render_table(rows: list[Row], metric: str | None = None, columns: list[str] 
     for name in metrics:
         header = f"{name}{separator}{arrow(lookup(directions, name))}"
         table.add_column(f"[bold]{escape(header)}[/bold]" if name == metric else escape(header), justify="right")
+    # evaluation noise beside seed noise, where runs were scored with gan eval --repeats
+    noisy = metric is not None and any(getattr(row.stats.get(metric), "eval_std", None) is not None for row in rows)
+    if noisy:
+        table.add_column(escape(f"{metric}{separator}eval sd"), justify="right")
     for number, row in enumerate(rows, 1):
-        table.add_row(str(number), *setting_cells(row, columns, merged), str(row.n),
-                      *(format_stat(row.stats.get(m), separator, row.n) for m in metrics))
+        cells = [format_stat(row.stats.get(m), separator, row.n) for m in metrics]
+        if noisy:
+            stat = row.stats.get(metric)
+            cells.append("-" if stat is None or stat.eval_std is None else
+                         format_number(stat.eval_std, stat.eval_std))
+        table.add_row(str(number), *setting_cells(row, columns, merged), str(row.n), *cells)
     return table
 
 
@@ -289,7 +297,8 @@ def setting_cells(row: Row, columns: list[str], merged: bool) -> list[str]:
 
 #: said under every table of means, so nobody reads the ± as a standard deviation
 INTERVAL_NOTE = ("± is half the 95 % t-interval of the mean over the row's n runs (seeds); "
-                 "(n=K): only K of them have that metric")
+                 "(n=K): only K of them have that metric; eval sd, where shown: the spread of one run's score "
+                 "over repeated evaluations (gan eval --repeats), the part of the seed spread that is measurement")
 
 
 def natural_width(table: Table) -> int:

@@ -256,6 +256,8 @@ def _read_evals(path: Path, step: int | None) -> tuple[dict[str, dict[str, float
     folder = path / EVALS_DIR
     if folder.is_dir():
         for file in sorted(folder.glob("*.json")):
+            if "@" in file.stem:  # SAMPLER@FEATURES.json: another feature space, read by read_feature_spaces
+                continue
             report = _read_json(file)
             if isinstance(report, dict) and _is_stale(report, step):
                 stale[f"{EVALS_DIR}/{file.name}"] = report["step"]
@@ -277,6 +279,21 @@ def _read_evals(path: Path, step: int | None) -> tuple[dict[str, dict[str, float
             if parse_direction(way) is not None:
                 directions[metric] = way
     return evals, directions, reports, stale
+
+
+def read_feature_spaces(record: RunRecord) -> dict[str, dict[str, float]]:
+    """The run's own-sampler metrics per feature network: its main evaluation's space, and each
+    ``evals/SAMPLER@FEATURES.json`` (``gan eval RUN --features FEATURES``) of the current checkpoint."""
+    spaces: dict[str, dict[str, float]] = {}
+    if record.final_from and record.final_from.get("features"):
+        spaces[str(record.final_from["features"])] = dict(record.final)
+    own = str(record.settings.get("sampler", "none"))
+    step = checkpoint_step(record.info)
+    for file in sorted((record.path / EVALS_DIR).glob(f"{own}@*.json")):
+        report = _read_json(file)
+        if isinstance(report, dict) and not _is_stale(report, step):
+            spaces[file.stem.split("@", 1)[1]] = _numbers(report.get("metrics", {}))
+    return spaces
 
 
 def _numbers(values: Any) -> dict[str, float]:
