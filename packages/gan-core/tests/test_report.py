@@ -1,12 +1,15 @@
 """gan report: every figure written as a valid PNG of the expected size, linked from index.html, atomically.
 
 Three tiny real runs (two seeds of a mixture prior, one plain prior) are
-trained once for the module through the CLI, a few seconds on a CPU.
+trained once for the module through the CLI, a few seconds on a CPU. The
+bands, seed dots and --against are tested on hand-made run folders (JSON
+files only), and the numbers behind the bands against scipy's own tests.
 """
 
 from __future__ import annotations
 
 import json
+import math
 import os
 import shutil
 from html.parser import HTMLParser
@@ -14,8 +17,12 @@ from pathlib import Path
 
 import pytest
 from gan_core.errors import GanError
+from gan_core.experiments import figures
 from gan_core.experiments import report as report_module
+from gan_core.experiments.against import compare_against, format_difference, format_p
+from gan_core.experiments.compare import compare_rows
 from gan_core.experiments.report import report
+from gan_core.experiments.runindex import find_runs
 from gan_core.testing import run_cli
 from PIL import Image
 
@@ -65,7 +72,7 @@ def test_report_draws_every_figure_and_links_each_one(runs, tmp_path, capsys):
     out = tmp_path / "report"
     report([runs], out)
     assert str(out / "index.html") in capsys.readouterr().out
-    expected = {"losses.png", "metrics.png", "samplers.png"}
+    expected = {"losses.png", "metrics.png", "samplers.png", "seeds.png"}
     expected |= {f"runs/gm-{s}-{kind}.png" for s in (0, 1) for kind in ("samples", "components", "means")}
     expected |= {"runs/plain-samples.png"}  # a plain prior has no components and no means
     assert pngs(out) == expected
@@ -87,7 +94,7 @@ def test_report_draws_every_figure_and_links_each_one(runs, tmp_path, capsys):
     parser.feed(page)
     assert set(parser.sources) == expected and len(parser.sources) == len(expected)
     assert "script" not in parser.tags and "http://" not in page and "https://" not in page
-    assert "prior=gm-static" in page and "(2 seeds)" in page and "min–max across seeds" in page
+    assert "prior=gm-static" in page and "(2 seeds)" in page and "95 % t-interval of the mean over seeds" in page
     assert (out / "results.csv").read_text().splitlines()[0].startswith("prior,")
     assert not [p for p in tmp_path.iterdir() if p.name.startswith(".")]  # no staging left behind
 
@@ -148,9 +155,9 @@ def test_cli_report(runs, tmp_path):
 
 
 def test_a_table_of_many_differing_settings_lists_them_in_one_column(tmp_path):
-    from gan_core.experiments.report import MAX_SETTING_COLUMNS, results_section
     from gan_core.experiments.compare import compare_rows, setting_columns
-    from gan_core.experiments.runindex import RunRecord, Curves
+    from gan_core.experiments.report import MAX_SETTING_COLUMNS, results_section
+    from gan_core.experiments.runindex import Curves, RunRecord
 
     records = []
     for i in range(MAX_SETTING_COLUMNS + 2):
@@ -165,3 +172,159 @@ def test_a_table_of_many_differing_settings_lists_them_in_one_column(tmp_path):
     assert '<th class="setting">k0</th>' not in html and '<th class="setting wrap">k0</th>' not in html
     # the one column wraps, so the metrics after it stay in view
     assert '<td class="setting wrap">k0=0, loss=loss0</td>' in html or '<td class="setting wrap">loss=loss0, k0=0</td>' in html
+
+
+# --------------------------------------------------------------------------- bands, seed dots, --against (no training)
+
+
+def t_half(values: list[float]) -> float:
+    """Half the 95 % t-interval of the mean, from scipy.stats: the reference the report's numbers must match."""
+    from scipy import stats as scipy_stats
+
+    n = len(values)
+    mean = sum(values) / n
+    std = math.sqrt(sum((v - mean) ** 2 for v in values) / (n - 1))
+    return float(scipy_stats.t.ppf(0.975, n - 1)) * std / math.sqrt(n)
+
+
+def test_a_curve_band_is_the_t_interval_of_the_mean_over_the_runs_at_each_epoch():
+    runs = [
+        [{"epoch": 1, "fid": 100.0}, {"epoch": 2, "fid": 50.0}, {"epoch": 3, "fid": 40.0}],
+        [{"epoch": 1, "fid": 120.0}, {"epoch": 2, "fid": 55.0}, {"epoch": 3, "fid": float("nan")}],
+        [{"epoch": 1, "fid": 90.0}, {"epoch": 2, "fid": 70.0}, {"epoch": 2, "fid": 65.0}],  # a re-eval: the last counts
+    ]
+    points = figures.mean_band(runs, "fid")
+    assert [(p.x, p.n) for p in points] == [(1, 3), (2, 3), (3, 1)]
+    for point, values in zip(points[:2], ([100.0, 120.0, 90.0], [50.0, 55.0, 65.0])):
+        assert point.estimate == pytest.approx(sum(values) / 3)
+        assert point.low == pytest.approx(point.estimate - t_half(values))
+        assert point.high == pytest.approx(point.estimate + t_half(values))
+    assert points[2].estimate == 40.0 and points[2].low is None and points[2].high is None  # one run: no band
+    single = figures.mean_band(runs[:1], "fid")
+    assert all(p.low is None and p.high is None for p in single)
+
+
+def test_a_difference_band_is_welchs_interval_or_the_paired_one_at_the_epochs_both_rows_have():
+    from scipy import stats as scipy_stats
+
+    rows = [[{"epoch": e, "fid": v} for e, v in zip((1, 2, 3), values)]
+            for values in ([30.0, 20.0, 10.0], [34.0, 24.0, 12.0], [41.0, 22.0, 11.0])]
+    base = [[{"epoch": e, "fid": v} for e, v in zip((1, 2), values)] for values in ([40.0, 25.0], [44.0, 31.0])]
+    points = figures.difference_band(rows, base, "fid", paired=False)
+    assert [p.x for p in points] == [1, 2]  # epoch 3: the base row has none
+    a, b = [30.0, 34.0, 41.0], [40.0, 44.0]
+    welch = scipy_stats.ttest_ind(a, b, equal_var=False).confidence_interval(0.95)
+    assert points[0].estimate == pytest.approx(sum(a) / 3 - sum(b) / 2)
+    assert (points[0].low, points[0].high) == (pytest.approx(welch.low), pytest.approx(welch.high))
+
+    again = [[{"epoch": e, "fid": v - 2.0 - i} for e, v in zip((1, 2), values)]
+             for i, values in enumerate(([30.0, 20.0], [34.0, 24.0], [41.0, 22.0]))]
+    paired = figures.difference_band(rows, again, "fid", paired=True)
+    reference = scipy_stats.ttest_rel([30.0, 34.0, 41.0], [28.0, 31.0, 37.0]).confidence_interval(0.95)
+    assert paired[0].estimate == pytest.approx(3.0)
+    assert (paired[0].low, paired[0].high) == (pytest.approx(reference.low), pytest.approx(reference.high))
+    with pytest.raises(ValueError, match="same runs"):
+        figures.difference_band(rows, base, "fid", paired=True)
+    lone = figures.difference_band(rows, base[:1], "fid", paired=False)
+    assert lone[0].estimate == pytest.approx(sum(a) / 3 - 40.0) and lone[0].low is None  # one base run: no band
+
+
+def test_the_budget_is_the_first_epoch_from_which_every_interval_excludes_zero():
+    def point(x, low, high):
+        return figures.BandPoint(x, (low + high) / 2, low, high, 3)
+
+    assert figures.clear_of_zero_from([point(1, -5, 1), point(2, -4, -1), point(3, -3, -0.5)]) == 2
+    assert figures.clear_of_zero_from([point(1, -5, -1), point(2, -4, 1), point(3, -3, -0.5)]) == 3
+    assert figures.clear_of_zero_from([point(1, -5, -1), point(2, -4, 1)]) is None
+    assert figures.clear_of_zero_from([figures.BandPoint(1, -2.0, None, None, 1)]) is None
+
+
+def fake_run(path: Path, fid: float, *, prior: str, seed: int, curve: list[float] | None = None) -> Path:
+    """A finished run folder holding only what gan report reads: run.json, eval.json and metrics.jsonl's evals."""
+    path.mkdir(parents=True)
+    info = {
+        "format": 1, "status": "finished",
+        "components": {"dataset": {"name": "mnist", "options": {}}, "prior": {"name": prior, "options": {}},
+                       "architecture": {"name": "mlp", "options": {}}, "loss": {"name": "vanilla", "options": {}},
+                       "sampler": {"name": "none", "options": {}}},
+        "train": {"epochs": 3, "steps": 30, "batch_size": 64, "latent_dim": 100, "seed": seed},
+        "data": {"steps_per_epoch": 10},
+        "checkpoint": {"step": 30, "epoch": 3.0},
+    }
+    (path / "run.json").write_text(json.dumps(info))
+    evaluation = {"sampler": "none", "n": 500, "step": 30, "directions": {"fid": "lower", "precision": "higher"},
+                  "metrics": {"fid": fid, "precision": 0.5 - fid / 1000}}
+    (path / "eval.json").write_text(json.dumps(evaluation))
+    lines = [{"step": 10 * e, "epoch": e, "eval": {"fid": v}} for e, v in enumerate(curve or [], 1)]
+    (path / "metrics.jsonl").write_text("".join(json.dumps(line) + "\n" for line in lines))
+    return path
+
+
+@pytest.fixture
+def made(tmp_path) -> Path:
+    """Two rows of three seeds with fid curves over 3 epochs (gm-static better), one single run without curves."""
+    root = tmp_path / "sweep"
+    for seed, (fid, curve) in enumerate([(20.0, [90.0, 40.0, 21.0]), (22.0, [80.0, 45.0, 23.0]),
+                                         (25.0, [99.0, 38.0, 24.0])]):
+        fake_run(root / f"gm-{seed}", fid, prior="gm-static", seed=seed, curve=curve)
+    for seed, (fid, curve) in enumerate([(30.0, [95.0, 50.0, 31.0]), (33.0, [85.0, 52.0, 34.0]),
+                                         (35.0, [92.0, 49.0, 36.0])]):
+        fake_run(root / f"normal-{seed}", fid, prior="normal", seed=seed, curve=curve)
+    fake_run(root / "uniform-0", 50.0, prior="uniform", seed=0)
+    return root
+
+
+def section(html: str, title: str) -> str:
+    start = html.index(f"<h2>{title}")
+    return html[start:html.index("</section>", start)]
+
+
+def test_the_results_show_every_seed_as_a_dot_beside_its_mean(made, tmp_path):
+    out = tmp_path / "report"
+    report([made], out)
+    html = (out / "index.html").read_text()
+    assert pngs(out) == {"metrics.png", "seeds.png"}  # no --against: no difference table or figure
+    results = section(html, "Results")
+    assert 'src="seeds.png"' in results and "one per seed" in results
+    assert "Against" not in html
+    marker = json.loads((out / "report.json").read_text())
+    size = next((f["width"], f["height"]) for f in marker["figures"] if f["src"] == "seeds.png")
+    with Image.open(out / "seeds.png") as image:
+        assert image.size == size
+    assert "95 % t-interval" in section(html, "Training curves")
+
+
+def test_against_adds_the_difference_table_and_its_curve(made, tmp_path):
+    out = tmp_path / "report"
+    report([made], out, against="prior=normal")
+    html = (out / "index.html").read_text()
+    assert pngs(out) == {"metrics.png", "seeds.png", "against.png"}
+    against = section(html, "Against #2")  # sorted by fid: gm-static, normal, uniform
+    assert 'src="against.png"' in against and "(against)" in against
+
+    rows = compare_rows(find_runs([made]))
+    gm, normal = (next(r for r in rows if r.settings["prior"] == p) for p in ("gm-static", "normal"))
+    ordered = [gm, normal] + [r for r in rows if r not in (gm, normal)]
+    comparison = next(c for c in compare_against(ordered, 1, "fid") if c.row is gm)
+    assert f"<td>{format_difference(comparison.difference)}</td>" in against
+    assert f"<td>{format_p(comparison.p_holm)}</td>" in against and "<td>welch</td>" in against
+    # gm-static minus normal per epoch: -1 [.., ..] at epoch 1 spans zero, epochs 2 and 3 exclude it
+    assert "<td>2</td>" in against.split("<tr>")[2]
+    assert "n/a (needs 2 runs each)" in against  # the single uniform run
+
+    other = tmp_path / "by-number"
+    report([made], other, against="1")
+    assert "<h2>Against #1" in (other / "index.html").read_text()
+
+
+def test_cli_refuses_a_bad_against_in_one_sentence_and_writes_nothing(made, tmp_path):
+    out = tmp_path / "report"
+    for spec, words in (("9", "the table has rows 1 to 3"), ("prior=cauchy", "picks no row"),
+                        ("colour=red", "not a column of this table")):
+        result = run_cli(["report", str(made), "--out", str(out), "--against", spec])
+        assert result.exit_code == 2, result.output
+        assert words in result.output and len(result.output.strip().splitlines()) == 1, result.output
+        assert not out.exists()
+    assert not [p for p in tmp_path.iterdir() if p.name.startswith(".")]  # no staging folder left
+    result = run_cli(["report", str(made), "--out", str(out), "--against", "prior=gm-static"])
+    assert result.exit_code == 0 and (out / "against.png").is_file(), result.output
