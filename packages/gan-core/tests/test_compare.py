@@ -485,3 +485,40 @@ def test_evaluation_noise_shows_beside_seed_noise(tmp_path, capsys):
     compare([root], by=None, metric=None, csv=False, as_json=False)
     out = capsys.readouterr().out
     assert "eval sd" in out and "0.35" in out
+
+
+def test_a_wide_table_keeps_one_line_per_row_with_a_key_at_80_columns(tmp_path, monkeypatch):
+    from rich.cells import cell_len
+
+    root = tmp_path / "runs"
+    for i in range(4):
+        for seed in range(2):
+            make_run(root / f"r{i}s{seed}", {"fid": 10.0 + i + seed, "precision": 0.3 + seed / 100,
+                                             "recall": 0.2 + seed / 100, "density": 0.31 + seed / 50,
+                                             "coverage": 0.0111 + seed / 1000},
+                     sigma=0.1 * (i + 1), loss=["vanilla", "wgan-gp", "hinge", "vanilla"][i], seed=seed)
+    monkeypatch.setenv("COLUMNS", "80")
+    result = run_cli(["compare", str(root)])
+    assert result.exit_code == 0, result.output
+    lines = result.output.splitlines()
+    assert max(cell_len(line) for line in lines) <= 80
+    numbered = [line for line in lines if line.strip()[:2] in {"1 ", "2 ", "3 ", "4 "}]
+    assert len(numbered) == 4, result.output  # one line per row
+    assert any(line.strip().startswith("#1 ") for line in lines) and "usual" in result.output
+    monkeypatch.delenv("COLUMNS")
+    piped = run_cli(["compare", str(root)])  # not a terminal: nothing wrapped
+    assert all("\n" not in line for line in piped.output.splitlines())
+    assert "1 run in 1 row" not in piped.output and "8 runs in 4 rows" in piped.output
+
+
+def test_a_setting_only_older_records_lack_is_not_a_difference(tmp_path):
+    root = tmp_path / "runs"
+    old = make_run(root / "old", {"fid": 20.0}, seed=0)
+    new = make_run(root / "new", {"fid": 22.0}, seed=1)
+    info = json.loads((new / "run.json").read_text())
+    info["train"]["deterministic"] = False
+    (new / "run.json").write_text(json.dumps(info))
+    records = find_runs([root])
+    [row] = compare_rows(records)  # pooled: the old run trained as deterministic=False did
+    assert row.n == 2 and common_settings(records, [])["deterministic"] is False
+    assert old.exists()

@@ -13,6 +13,7 @@ import csv as csv_module
 import io
 import json
 import math
+from collections import Counter
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -97,9 +98,11 @@ def compare_rows(records: list[RunRecord], by: list[str] | None = None) -> list[
     # Metrics measured on another n, reference or feature network are different quantities
     # (precision alone moves threefold with n), so such runs are never pooled into one mean.
     split = len({r.protocol for r in records if r.protocol is not None}) > 1
+    filled = recorded_later(records)
     groups: dict[tuple[str, ...], Row] = {}
     for record in records:
-        values = {k: record.settings.get(k) for k in keys}
+        values = {k: record.settings.get(k, filled.get(k)) if record.settings.get(k) is not None else filled.get(k)
+                  for k in keys}
         if split:
             values[EVALUATION] = record.protocol
         ident = tuple(json.dumps(v) for v in values.values())
@@ -111,6 +114,24 @@ def compare_rows(records: list[RunRecord], by: list[str] | None = None) -> list[
             row.stats[metric] = Stat.of([r.final[metric] for r in have],
                                         [r.eval_std[metric] for r in have if metric in r.eval_std])
     return rows
+
+
+def recorded_later(records: list[RunRecord]) -> dict[str, Scalar]:
+    """Training settings that older records lack but every run that records them agrees on: key -> that value.
+
+    A run saved before ``deterministic`` existed trained as ``deterministic =
+    False`` did, so the missing field is not a difference between rows. Only
+    training settings qualify: a component option's absence (``prior.k`` on a
+    ``normal`` prior) means another component, which is a difference.
+    """
+    out: dict[str, Scalar] = {}
+    for key in _all_keys(records):
+        if "." in key or key == SEED:
+            continue
+        values = {json.dumps(r.settings.get(key)) for r in records if r.settings.get(key) is not None}
+        if len(values) == 1 and any(r.settings.get(key) is None for r in records):
+            out[key] = json.loads(values.pop())
+    return out
 
 
 def _all_keys(records: list[RunRecord]) -> list[str]:
@@ -152,12 +173,13 @@ def setting_columns(rows: list[Row], by: list[str] | None = None) -> list[str]:
 def common_settings(records: list[RunRecord], columns: list[str]) -> dict[str, Scalar]:
     """Settings with one value in every run, other than the table's columns: said once, above the table."""
     out: dict[str, Scalar] = {}
+    filled = recorded_later(records)
     for key in _all_keys(records):
         if key in columns:
             continue
-        values = {json.dumps(r.settings.get(key)) for r in records}
+        values = {json.dumps(r.settings.get(key)) for r in records if r.settings.get(key) is not None or key not in filled}
         if len(values) == 1:
-            out[key] = records[0].settings.get(key)
+            out[key] = json.loads(values.pop())
     return out
 
 
@@ -252,22 +274,22 @@ def headline_metrics(metrics: list[str], directions: dict[str, str], metric: str
 
 def render_table(rows: list[Row], metric: str | None = None, columns: list[str] | None = None,
                  directions: dict[str, str] | None = None, metrics: list[str] | None = None,
-                 title: str | None = None, stacked: bool = False, merged: bool = False) -> Table:
-    """The rows as a rich table: the setting columns, n, then each metric (↑/↓ says which way is better).
+                 title: str | None = None, stacked: bool = False, keyed: bool = False) -> Table:
+    """The rows as a rich table: #, the setting columns, n, then each metric (↑/↓ says which way is better).
 
     Left out, ``columns`` are the settings that differ between rows,
     ``directions`` those the runs declared, and ``metrics`` the headline ones
     (:func:`headline_metrics`). For narrow terminals, ``stacked`` puts each
-    ± std under its mean and ``merged`` lists a row's settings as ``key=value``
-    lines of one column instead of a column each.
+    ± under its mean, and ``keyed`` leaves the settings out: the caller prints
+    :func:`key_table` under it, so each row stays one line.
     """
     columns = setting_columns(rows) if columns is None else columns
     directions = directions_of([r for row in rows for r in row.runs]) if directions is None else directions
     metrics = headline_metrics(metrics_of(rows), directions, metric) if metrics is None else metrics
     separator = "\n" if stacked else " "
-    table = Table(title=title, box=box.SIMPLE_HEAD, collapse_padding=True, pad_edge=False, show_lines=merged)
+    table = Table(title=title, box=box.SIMPLE_HEAD, collapse_padding=True, pad_edge=False)
     table.add_column("#", justify="right")
-    for column in ["settings"] if merged else columns:
+    for column in [] if keyed else columns:
         table.add_column(escape(column), overflow="fold")
     table.add_column("n", justify="right")
     for name in metrics:
@@ -283,16 +305,60 @@ def render_table(rows: list[Row], metric: str | None = None, columns: list[str] 
             stat = row.stats.get(metric)
             cells.append("-" if stat is None or stat.eval_std is None else
                          format_number(stat.eval_std, stat.eval_std))
-        table.add_row(str(number), *setting_cells(row, columns, merged), str(row.n), *cells)
+        table.add_row(str(number), *setting_cells(row, [] if keyed else columns), str(row.n), *cells)
     return table
 
 
-def setting_cells(row: Row, columns: list[str], merged: bool) -> list[str]:
-    """A row's setting cells, escaped; ``merged``: one cell of ``key=value`` lines, leaving out settings it lacks."""
-    cells = [escape(format_value(row.settings.get(c))) for c in columns]
-    if merged:  # a setting a run lacks (another prior's option) is left out rather than shown as '-'
-        return ["\n".join(f"{escape(c)}={cell}" for c, cell in zip(columns, cells) if cell != "-")]
-    return cells
+def setting_cells(row: Row, columns: list[str]) -> list[str]:
+    """A row's setting cells, escaped."""
+    return [escape(format_value(row.settings.get(c))) for c in columns]
+
+
+def key_table(rows: list[Row], columns: list[str]) -> Table:
+    """Which settings each row number stands for: the usual value of each column once, then per row only
+    where it departs from it (leaving out options its components lack), wrapped with the number hanging."""
+    usual: dict[str, str] = {}
+    for column in columns:
+        counts = Counter(format_value(row.settings.get(c)) for row in rows for c in (column,)
+                         if row.settings.get(c) is not None)
+        if counts:
+            value, count = counts.most_common(1)[0]
+            if count > 1:
+                usual[column] = value
+    table = Table.grid(padding=(0, 1))
+    table.add_column(justify="right", no_wrap=True)
+    table.add_column(overflow="fold")
+    if usual:
+        table.add_row("usual", escape(", ".join(f"{c}={v}" for c, v in usual.items())))
+    for number, row in enumerate(rows, 1):
+        parts = [f"{c}={format_value(row.settings.get(c))}" for c in columns
+                 if row.settings.get(c) is not None and format_value(row.settings.get(c)) != usual.get(c)]
+        table.add_row(f"#{number}", escape(", ".join(parts)) if parts else "the usual settings")
+    return table
+
+
+def print_rows(console: Console, rows: list[Row], metric: str | None, columns: list[str],
+               directions: dict[str, str], metrics: list[str], title: str | None = None) -> list[str]:
+    """The table of means in the first layout that fits the console; returns the metrics it had to leave out.
+
+    Settings as columns when they fit; else one line per row with a key of
+    each row's settings under the table; metrics are dropped from the right
+    (never the sort metric) until a row fits on one line.
+    """
+    shown = list(metrics)
+    table = render_table(rows, metric, columns, directions, shown, title=title)
+    if natural_width(table) <= console.width:
+        console.print(table)
+        return []
+    while True:
+        table = render_table(rows, metric, columns, directions, shown, title=title, keyed=True)
+        droppable = [m for m in shown if m != metric]
+        if natural_width(table) <= console.width or not droppable:
+            break
+        shown.remove(droppable[-1])
+    console.print(table)
+    console.print(key_table(rows, columns))
+    return [m for m in metrics if m not in shown]
 
 
 #: said under every table of means, so nobody reads the ± as a standard deviation

@@ -8,6 +8,8 @@ from __future__ import annotations
 
 import json
 import math
+import os
+import sys
 from pathlib import Path
 from typing import Annotated
 
@@ -37,7 +39,8 @@ from .compare import (
     natural_width,
     pick_metric,
     pooled_settings,
-    render_table,
+    key_table,
+    print_rows,
     rows_as_dicts,
     setting_cells,
     setting_columns,
@@ -105,15 +108,16 @@ def compare(
                 text = to_csv(items, text.splitlines()[0].split(",") + extra)
             print(text, end="")
         return
-    console = Console()
+    console = output_console()
     common = common_settings(records, columns)
     if common:
         text = ", ".join(f"{k}={format_value(v)}" for k, v in common.items())
-        console.print(f"[bold]common:[/bold] {escape(text)}", soft_wrap=False)
+        console.print(f"[bold]common:[/bold] {escape(text)}")
     pooled = pooled_settings(records, columns)
     if by and pooled:
         console.print(f"[bold]pooled over:[/bold] {escape(', '.join(pooled))}")
-    title = f"{len(records)} runs in {len(rows)} rows" + (f", by {chosen} ({lookup(directions, chosen)} is better)" if chosen else "")
+    title = (f"{plural(len(records), 'run')} in {plural(len(rows), 'row')}"
+             + (f", by {chosen} ({lookup(directions, chosen)} is better)" if chosen else ""))
     if base is not None:
         assert chosen is not None
         _print_against(console, rows, base, chosen, columns, directions)
@@ -122,16 +126,12 @@ def compare(
         _print_best_of(console, rows, best, best_of, chosen, columns, directions)
     else:
         shown = headline_metrics(metrics, directions, chosen)
-        for stacked, merged in ((False, False), (True, False), (True, True)):  # the first layout that fits
-            table = render_table(rows, chosen, columns, directions, shown, title=title, stacked=stacked, merged=merged)
-            if natural_width(table) <= console.width:
-                break
-        console.print(table)
+        left_out = print_rows(console, rows, chosen, columns, directions, shown, title)
         if metrics:
             console.print(INTERVAL_NOTE)
-        hidden = [m for m in metrics if m not in shown]
+        hidden = [m for m in metrics if m not in shown] + left_out
         if hidden:
-            console.print(f"also measured (see --csv or --json): {escape(', '.join(hidden))}")
+            console.print(f"also measured (see --csv, --json or a wider terminal): {escape(', '.join(hidden))}")
     for note in (evaluation_note(records), status_note(records)):
         if note:
             console.print(f"[yellow]note:[/yellow] {escape(note)}")
@@ -145,10 +145,10 @@ def _print_against(console: Console, rows: list[Row], base: int, metric: str, co
     comparisons = {id(c.row): c for c in compare_against(rows, base, metric)}
     way = lookup(directions, metric)
     title = f"{metric} ({way} is better) against #{base + 1}: difference = row - #{base + 1}"
-    for merged in (False, True):
-        table = Table(title=title, box=box.SIMPLE_HEAD, collapse_padding=True, pad_edge=False, show_lines=merged)
+    for keyed in (False, True):
+        table = Table(title=title, box=box.SIMPLE_HEAD, collapse_padding=True, pad_edge=False)
         table.add_column("#", justify="right")
-        for column in ["settings"] if merged else columns:
+        for column in [] if keyed else columns:
             table.add_column(escape(column), overflow="fold")
         for header in ("n", f"{metric} {arrow(way)}", "difference [95 %]", "p", "p Holm", "test"):
             table.add_column(escape(header), justify="right")
@@ -162,11 +162,13 @@ def _print_against(console: Console, rows: list[Row], base: int, metric: str, co
                 cell = format_difference(d)
                 tail = [f"[bold]{escape(cell)}[/bold]" if significant else escape(cell),
                         format_p(d.p) if d else "-", format_p(comparison.p_holm), d.test if d else "-"]
-            table.add_row(str(number), *setting_cells(row, columns, merged), str(row.n),
+            table.add_row(str(number), *setting_cells(row, [] if keyed else columns), str(row.n),
                           format_stat(row.stats.get(metric), " ", row.n), *tail)
         if natural_width(table) <= console.width:
             break
     console.print(table)
+    if keyed:
+        console.print(key_table(rows, columns))
     family = len(comparisons)
     console.print(f"p: Welch's t-test, or the paired t-test where both rows are the same runs (test 'paired'); "
                   f"p Holm: corrected across these {family} comparisons; bold: Holm p < {ALPHA}. "
@@ -190,10 +192,10 @@ def _print_best_of(console: Console, rows: list[Row], best: dict[int, stats.Best
     """The --best-of table: each row's mean over all its runs, and what the best of k of them would score."""
     way = lookup(directions, metric)
     title = f"{metric} ({way} is better): the best of {k} runs per row, ranked by its expected value"
-    for merged in (False, True):
-        table = Table(title=title, box=box.SIMPLE_HEAD, collapse_padding=True, pad_edge=False, show_lines=merged)
+    for keyed in (False, True):
+        table = Table(title=title, box=box.SIMPLE_HEAD, collapse_padding=True, pad_edge=False)
         table.add_column("#", justify="right")
-        for column in ["settings"] if merged else columns:
+        for column in [] if keyed else columns:
             table.add_column(escape(column), overflow="fold")
         for header in ("n", f"{metric} {arrow(way)}", f"best of {k}", "95 % of draws"):
             table.add_column(escape(header), justify="right")
@@ -201,11 +203,28 @@ def _print_best_of(console: Console, rows: list[Row], best: dict[int, stats.Best
             result = best[id(row)]
             tail = (["-", f"needs {k} runs"] if result is None else
                     [f"{result.expected:.4g}", f"[{result.low:.4g}, {result.high:.4g}]"])
-            table.add_row(str(number), *setting_cells(row, columns, merged), str(row.n),
+            table.add_row(str(number), *setting_cells(row, [] if keyed else columns), str(row.n),
                           format_stat(row.stats.get(metric), " ", row.n), *tail)
         if natural_width(table) <= console.width:
             break
     console.print(table)
+    if keyed:
+        console.print(key_table(rows, columns))
     console.print(f"best of {k}: the expected {metric} of the best of {k} runs drawn at random without replacement "
                   f"from the row's runs (exact over every subset), and the range holding 95 % of such draws. Give "
                   "each method the same number of random-search trials for this to be an equal tuning budget.")
+
+
+def output_console() -> Console:
+    """stdout as rich sees it, except that output to a file or pipe is not wrapped (unless COLUMNS asks).
+
+    A table saved with ``gan compare ... > table.txt`` should keep one line
+    per row; rich would otherwise wrap it at 80 columns.
+    """
+    if sys.stdout.isatty() or "COLUMNS" in os.environ:
+        return Console()
+    return Console(width=10_000)
+
+
+def plural(count: int, noun: str) -> str:
+    return f"{count} {noun}{'' if count == 1 else 's'}"

@@ -104,7 +104,8 @@ def _finish(sweep_plan: Any, states: dict[str, str], folder: Path, no_report: bo
     done = [folder / "trials" / t.id for t in sweep_plan.trials if states.get(t.id) == "done"]  # as the user named it
     if not done:
         return
-    from .compare import compare_rows, directions_of, pick_metric, render_table, sort_rows
+    from .compare import (compare_rows, directions_of, headline_metrics, metrics_of, pick_metric, print_rows,
+                          setting_columns, sort_rows)
     from .runindex import find_runs, with_sampler_evals
 
     records = find_runs(done)
@@ -113,7 +114,9 @@ def _finish(sweep_plan: Any, states: dict[str, str], folder: Path, no_report: bo
     directions = directions_of(records)
     rows = compare_rows(records)
     metric = pick_metric(rows, sweep_plan.metric)
-    stdout.print(render_table(sort_rows(rows, metric, directions), metric, directions=directions))
+    rows = sort_rows(rows, metric, directions)
+    print_rows(stdout, rows, metric, setting_columns(rows), directions,
+               headline_metrics(metrics_of(rows), directions, metric))
     if not no_report:
         from .report import write_report
 
