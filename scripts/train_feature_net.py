@@ -1,12 +1,20 @@
-"""Train the evaluation feature network and write it into gan-core's package data.
+"""Train an evaluation feature network and write it into gan-core's package data.
 
     python scripts/train_feature_net.py --dataset mnist --epochs 12
     python scripts/train_feature_net.py --dataset fashion-mnist --epochs 12
+    python scripts/train_feature_net.py --dataset mnist --arch resnet --seed 1 --epochs 10 --threads 1
 
-Writes packages/gan-core/src/gan_core/weights/<dataset>-features.safetensors
-and <dataset>-features.json (sha256, test accuracy, settings). The whole
-dataset lives in one tensor; augmentation is a random shift of up to 2 pixels
-done on the batch tensor, so the loop has no per-sample Python.
+The first two train FeatureNet (conv-BN-ReLU, 128 features); the third trains
+the second, independent MNIST feature space, mnist-resnet (a residual
+network with GroupNorm and SiLU, 256 features). Each architecture has its
+own recipe (batch size, learning rate, label smoothing, shift): the flags
+override it.
+
+Writes packages/gan-core/src/gan_core/weights/NAME-features.safetensors and
+NAME-features.json (sha256, test accuracy, dataset, architecture, settings,
+the command), where NAME is the dataset for FeatureNet and DATASET-ARCH for
+the others. The whole dataset lives in one tensor; augmentation is a random
+shift of the batch tensor, so the loop has no per-sample Python.
 """
 
 from __future__ import annotations
@@ -22,7 +30,7 @@ import torch.nn.functional as F
 from safetensors.torch import save_file
 
 from gan_core.components import DataRequest
-from gan_core.evaluation.featurenet import FeatureNet
+from gan_core.evaluation.featurenet import ARCHITECTURES, DEFAULT_ARCH
 from gan_core.registry import get_registry
 
 OUT = Path(__file__).resolve().parents[1] / "packages" / "gan-core" / "src" / "gan_core" / "weights"
@@ -53,8 +61,15 @@ def accuracy(net: torch.nn.Module, x: torch.Tensor, y: torch.Tensor) -> float:
     return correct / len(x)
 
 
+#: each architecture's recipe; FeatureNet's is the one its shipped networks were trained with
+RECIPES = {
+    "featurenet": {"batch_size": 128, "lr": 2e-3, "label_smoothing": 0.05, "max_shift": 2},
+    "resnet": {"batch_size": 256, "lr": 3e-3, "label_smoothing": 0.1, "max_shift": 1},
+}
+
+
 def train_classifier(net: torch.nn.Module, train: tuple[torch.Tensor, torch.Tensor], test: tuple[torch.Tensor, torch.Tensor],
-                     epochs: int, batch_size: int, lr: float, label_smoothing: float = 0.0) -> None:
+                     epochs: int, batch_size: int, lr: float, label_smoothing: float = 0.0, max_shift: int = 2) -> None:
     """AdamW with a one-cycle schedule on shifted batches, printing test accuracy per epoch; leaves net in eval mode."""
     x, y = train
     steps = epochs * (len(x) // batch_size)
@@ -65,7 +80,7 @@ def train_classifier(net: torch.nn.Module, train: tuple[torch.Tensor, torch.Tens
         order = torch.randperm(len(x))
         for i in range(len(x) // batch_size):
             idx = order[i * batch_size : (i + 1) * batch_size]
-            loss = F.cross_entropy(net(shift(x[idx])), y[idx], label_smoothing=label_smoothing)
+            loss = F.cross_entropy(net(shift(x[idx], max_shift)), y[idx], label_smoothing=label_smoothing)
             opt.zero_grad(set_to_none=True)
             loss.backward()
             opt.step()
@@ -78,35 +93,51 @@ def train_classifier(net: torch.nn.Module, train: tuple[torch.Tensor, torch.Tens
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--dataset", default="mnist")
+    parser.add_argument("--arch", choices=sorted(ARCHITECTURES), default=DEFAULT_ARCH)
     parser.add_argument("--epochs", type=int, default=12)
-    parser.add_argument("--batch-size", type=int, default=128)
-    parser.add_argument("--lr", type=float, default=2e-3)
+    parser.add_argument("--batch-size", type=int, help="[default: the architecture's recipe]")
+    parser.add_argument("--lr", type=float, help="[default: the architecture's recipe]")
+    parser.add_argument("--label-smoothing", type=float, help="[default: the architecture's recipe]")
+    parser.add_argument("--max-shift", type=int, help="[default: the architecture's recipe]")
     parser.add_argument("--seed", type=int, default=0)
+    parser.add_argument("--threads", type=int, help="CPU threads (a seed reproduces a CPU run only with the same count)")
     args = parser.parse_args()
+    recipe = {k: v if getattr(args, k) is None else getattr(args, k) for k, v in RECIPES[args.arch].items()}
+    if args.threads:
+        torch.set_num_threads(args.threads)
     torch.manual_seed(args.seed)
     x, y = load(args.dataset, "train")
     x_test, y_test = load(args.dataset, "test")
-    net = FeatureNet()
-    train_classifier(net, (x, y), (x_test, y_test), args.epochs, args.batch_size, args.lr, label_smoothing=0.05)
+    net = ARCHITECTURES[args.arch]()
+    train_classifier(net, (x, y), (x_test, y_test), args.epochs, recipe["batch_size"], recipe["lr"],
+                     label_smoothing=recipe["label_smoothing"], max_shift=recipe["max_shift"])
     test_accuracy = accuracy(net, x_test, y_test)
+    name = args.dataset if args.arch == DEFAULT_ARCH else f"{args.dataset}-{args.arch}"
     OUT.mkdir(parents=True, exist_ok=True)
-    weights = OUT / f"{args.dataset}-features.safetensors"
+    weights = OUT / f"{name}-features.safetensors"
     save_file({k: v.contiguous() for k, v in net.state_dict().items()}, str(weights))
+    cls = type(net)
+    flags = {"arch": None if args.arch == DEFAULT_ARCH else args.arch, "seed": args.seed or None, "epochs": args.epochs,
+             **{k: v for k, v in recipe.items() if v != RECIPES[args.arch][k]}, "threads": args.threads}
+    command = f"python scripts/train_feature_net.py --dataset {args.dataset}" + "".join(
+        f" --{k.replace('_', '-')} {v}" for k, v in flags.items() if v is not None)
     meta = {
         "file": weights.name,
         "sha256": hashlib.sha256(weights.read_bytes()).hexdigest(),
         "test_accuracy": round(test_accuracy, 5),
         "dataset": args.dataset,
-        "architecture": "FeatureNet: conv32-conv32-pool-conv64-conv64-pool-fc128-fc10 (gan_core.evaluation.featurenet)",
-        "feature_dim": 128,
+        "arch": args.arch,
+        "architecture": f"{cls.__name__}: {cls.about} ({cls.__module__})",
+        "feature_dim": cls.feature_dim,
         "epochs": args.epochs,
-        "batch_size": args.batch_size,
-        "lr": args.lr,
+        **recipe,
+        "optimiser": "AdamW (weight decay 5e-4), one-cycle schedule",
         "seed": args.seed,
+        "threads": torch.get_num_threads(),
         "torch": torch.__version__,
-        "command": f"python scripts/train_feature_net.py --dataset {args.dataset} --epochs {args.epochs}",
+        "command": command,
     }
-    (OUT / f"{args.dataset}-features.json").write_text(json.dumps(meta, indent=2) + "\n")
+    (OUT / f"{name}-features.json").write_text(json.dumps(meta, indent=2) + "\n")
     print(json.dumps(meta, indent=2))
 
 

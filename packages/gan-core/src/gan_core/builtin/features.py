@@ -1,8 +1,11 @@
 """gan-core's feature networks: the shipped MNIST / Fashion-MNIST classifiers and Inception-v3.
 
-Registered through ``register_feature_networks`` like any plugin's, so a
-dataset plugin brings its own network the same way. Registering imports no
-torch: each network's module is imported when the network is built.
+The shipped classifiers are ``mnist`` and ``fashion-mnist`` (each dataset's
+default network, named after it) and ``mnist-resnet``, a second MNIST
+network of another architecture and seed. Registered through
+``register_feature_networks`` like any plugin's, so a dataset plugin brings
+its own network the same way. Registering imports no torch: each network's
+module is imported when the network is built.
 """
 
 from __future__ import annotations
@@ -13,7 +16,11 @@ from ..plugins import hookimpl
 
 
 def _shipped_names() -> list[str]:
-    """The datasets whose classifier ships in gan_core/weights (``NAME-features.json``), as featurenet reads them."""
+    """The classifiers shipped in gan_core/weights (``NAME-features.json``), as featurenet reads them.
+
+    NAME is a dataset's name for its default network; the JSON's ``dataset``
+    says what any of them was trained on.
+    """
     folder = resources.files("gan_core") / "weights"
     return sorted(p.name.removesuffix("-features.json") for p in folder.iterdir() if p.name.endswith("-features.json"))
 
