@@ -280,11 +280,12 @@ def eval_(
     n: Annotated[int, typer.Option("--n", min=10, help="Generated images (and reference images) to compare.")] = 10_000,
     ref: Annotated[Ref, typer.Option(help="Real images to compare with.")] = Ref.test,
     metrics: Annotated[Optional[str], typer.Option(help="Comma-separated metric names, e.g. fid,kid. [default: all installed but kid]")] = None,
-    features: Annotated[Optional[str], typer.Option(help="Feature network: mnist, fashion-mnist or inception. [default: the dataset's]")] = None,
+    features: Annotated[Optional[str], typer.Option(help="Feature network: mnist, mnist-resnet, fashion-mnist or inception. one not the run's dataset's own writes RUN/evals/SAMPLER@NAME.json only. [default: the dataset's]")] = None,
     dataset: Annotated[Optional[str], typer.Option(help="Real dataset, for folders and .npz files. [default: mnist; a run's own]")] = None,
     sampler: Annotated[Optional[str], typer.Option(help="Sampler for a run. [default: the run's]")] = None,
     option: Annotated[Optional[list[str]], typer.Option("-o", "--option", help="Sampler option sampler.KEY=VALUE, or metric option metric.KEY=VALUE (to every chosen metric that has KEY).")] = None,
-    seed: Annotated[int, typer.Option(help="Random seed for generating.")] = 0,
+    seed: Annotated[int, typer.Option(help="Random seed for generating; with --repeats, draw i uses seed + i (and picks its real subset by it).")] = 0,
+    repeats: Annotated[int, typer.Option(min=1, help="Independent evaluation draws, reported as mean, std and range: a run draws fresh images and a fresh subset of n real ones per draw (the whole reference set when n covers it); a folder or .npz needs REPEATS x n images and scores disjoint sets of n (the first n, the next n...).")] = 1,
     batch_size: Annotated[int, typer.Option(min=1, help="Images generated per batch.")] = 1000,
     device: Annotated[str, typer.Option(help="auto, cpu or cuda.")] = "auto",
     data_dir: Annotated[Optional[Path], typer.Option(help="Folder holding the real dataset's files.")] = None,
@@ -310,7 +311,7 @@ def eval_(
         read_run(target)  # a corrupt run.json is refused before the model's libraries load
         _check_sampler(sampler, options.get("sampler"))
     from .devices import resolve_device  # only now: the refusals above need no model
-    from .evaluation.evaluate import MIN_IMAGES, Evaluator, Protocol, read_image_folder, read_npz
+    from .evaluation.evaluate import MIN_IMAGES, Evaluator, Protocol, read_image_folder, read_npz, summarise_draws
 
     torch_device = resolve_device(device)
     protocol = Protocol(
@@ -318,30 +319,36 @@ def eval_(
         metrics=tuple(m.strip() for m in metrics.split(",") if m.strip()) if metrics else (),
         data_dir=str(data_dir) if data_dir else None, metric_options=dict(options.get("metric", {})),
     )
+    written: list[Path] = []
     if is_run:
-        from .evaluation.run_eval import evaluate_run
+        from .evaluation.run_eval import eval_files, evaluate_run
 
         if dataset is not None:
             raise GanError("a run is evaluated against its own dataset; drop --dataset")
         report = evaluate_run(target, protocol, torch_device, sampler=sampler, sampler_options=options.get("sampler"),
-                              seed=seed, batch_size=batch_size, console=err)
+                              seed=seed, repeats=repeats, batch_size=batch_size, console=err)
+        written = eval_files(target, protocol, report["sampler"])
     else:
         if sampler or "sampler" in options:
             raise GanError(f"--sampler and -o sampler.* apply to runs only, not to {target}")
         started = time.perf_counter()
-        if target.is_dir():
-            images = read_image_folder(target, n)
-        elif target.suffix == ".npz" and target.is_file():
-            images = read_npz(target, n)
-        else:
-            raise GanError(f"{target} is neither a run directory, a folder of images nor an .npz file")
+        read = read_image_folder if target.is_dir() else read_npz
+        images = read(target, n * repeats)
+        if repeats > 1 and len(images) < n * repeats:
+            fewer = f"lower --n to {len(images) // repeats} or --repeats, or " if len(images) // repeats >= MIN_IMAGES else ""
+            raise GanError(f"{target} holds {len(images)} images, and --repeats {repeats} scores {repeats} disjoint sets "
+                           f"of --n {n}, {n * repeats} images; {fewer}write more images")
         if len(images) < MIN_IMAGES:  # --n is at least MIN_IMAGES, so the file itself is short
             raise GanError(f"{target} holds only {len(images)} images and metrics need at least {MIN_IMAGES}; "
                            f"write more (gan sample RUN --n 10000 --out {target})")
         evaluator = Evaluator(protocol, torch_device)
-        values = evaluator.evaluate(images, str(target))
-        report = {"target": str(target), "n": len(images), "metrics": values, **evaluator.describe(),
-                  "seconds": round(time.perf_counter() - started, 2)}
+        draws = [evaluator.evaluate(images[:n], str(target))]  # one draw: exactly the images a plain evaluation reads
+        for i in range(1, repeats):
+            draws.append(evaluator.evaluate(images[i * n:(i + 1) * n], str(target), evaluator.reference_draw(seed + i)))
+        report = {"target": str(target), "n": min(len(images), n), **summarise_draws(draws), **evaluator.describe()}
+        if repeats > 1:
+            report.update(seed=seed, repeats=repeats, reference_resampled=evaluator.reference_resampled)
+        report["seconds"] = round(time.perf_counter() - started, 2)
     values = report["metrics"]
     if out_path is not None:
         atomic_write_json(out_path, report)
@@ -349,16 +356,32 @@ def eval_(
         print(json.dumps(report, indent=2))
         return
     table = Table(title=f"{target}: {report['n']} images vs {report['n_reference']} {report['ref']} ({report['features']['name']} features)")
-    for column in ("metric", "value", "better"):
+    spread = "draws" in report
+
+    def shown(value: float) -> str:
+        return f"{value:.4f}" if abs(value) < 1000 else f"{value:.1f}"
+
+    for column in ("metric", "mean", "eval std", f"range of {repeats}", "better") if spread else ("metric", "value", "better"):
         table.add_column(column)
     for key, value in values.items():
         better = report["directions"].get(key, "")
-        table.add_row(key, f"{value:.4f}" if abs(value) < 1000 else f"{value:.1f}", better)
+        if spread:
+            low, high = min(report["draws"][key]), max(report["draws"][key])
+            table.add_row(key, shown(value), shown(report["eval_std"][key]), f"{shown(low)} to {shown(high)}", better)
+        else:
+            table.add_row(key, shown(value), better)
     stdout.print(table)
+    if spread:
+        fresh = (f"a fresh subset of {report['n_reference']} real images each" if report["reference_resampled"] else
+                 f"the whole {report['ref']} set ({report['n_reference']} images) in each, so only the generated side varies")
+        drawn = (f"seeds {seed} to {seed + repeats - 1}" if is_run
+                 else f"disjoint sets of {report['n']} images of {target}")
+        stdout.print(f"{repeats} evaluation draws ({drawn}), {fresh}; the std is evaluation noise, apart from training's")
     if is_run:
+        note = "" if len(written) > 1 else f" only ({report['features']['name']} features are not the dataset's own, so eval.json is left as it was)"
         stdout.print(
             f"sampler '{report['sampler']}', acceptance {report['acceptance']:.3f}, {report['images_per_s']:,.0f} img/s; "
-            f"written to {target / 'eval.json'} and {target / 'evals' / (report['sampler'] + '.json')}"
+            f"written to {' and '.join(str(p) for p in written)}{note}", soft_wrap=True,  # paths whole, to copy
         )
 
 
@@ -595,7 +618,7 @@ def add_plugin_commands(typer_app: typer.Typer, registry: Registry) -> None:
         staging.add_to_app()
 
 
-from .experiments.compare import compare as compare_command  # noqa: E402 - the core's commands, defined before plugins'
+from .experiments.compare_command import compare as compare_command  # noqa: E402 - the core's commands, defined before plugins'
 from .experiments.report import report as report_command  # noqa: E402
 from .experiments.sweep_command import sweep as sweep_command  # noqa: E402
 

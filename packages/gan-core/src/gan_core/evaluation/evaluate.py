@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -17,7 +18,7 @@ from ..components import FeatureSet, Metric
 from ..directions import direction_of
 from ..errors import GanError
 from ..registry import get_registry
-from .features import FeatureExtractor, extract, make_extractor, reference_features
+from .features import FeatureExtractor, extract, make_extractor, reference_features, reference_pool, reference_subset
 
 
 #: the fewest images any evaluation accepts (``gan eval --n`` has the same floor)
@@ -63,6 +64,8 @@ class Evaluator:
         self.metrics: list[Metric] = choose_metrics(registry, names, protocol.metric_options, self.extractor,
                                                     named=set(protocol.metrics or protocol.also))
         self._reference: FeatureSet | None = None
+        self._pool: FeatureSet | None = None  # None once read: the split holds no more than n
+        self._pool_read = False
         if not self.metrics:
             raise GanError("no metric is installed; gan-core's built-in metrics were disabled")
 
@@ -74,16 +77,38 @@ class Evaluator:
                                                  with_images=any(m.needs_images for m in self.metrics))
         return self._reference
 
-    def evaluate(self, images: torch.Tensor, what: str = "the generated images") -> dict[str, float]:
-        """Every metric on uint8 images (N, C, H, W)."""
+    @property
+    def reference_resampled(self) -> bool:
+        """Whether the split holds more than ``n`` real images, so that each draw of
+        ``gan eval --repeats`` compares with a subset of its own; when False every draw uses the whole split."""
+        return self._reference_pool() is not None
+
+    def reference_draw(self, seed: int | None) -> FeatureSet:
+        """The real side of one evaluation draw: the fixed reference for ``seed`` None (the first draw, and every
+        plain evaluation), else a fresh subset of ``n`` chosen by ``seed`` (the same split when it holds no more)."""
+        pool = self._reference_pool() if seed is not None else None
+        return self.reference if pool is None or seed is None else reference_subset(pool, self.protocol.n, seed)
+
+    def _reference_pool(self) -> FeatureSet | None:
+        if not self._pool_read:
+            p = self.protocol
+            self._pool = reference_pool(self.extractor, self.dataset, p.ref, p.n, p.data_dir,
+                                        with_images=any(m.needs_images for m in self.metrics))
+            self._pool_read = True
+        return self._pool
+
+    def evaluate(self, images: torch.Tensor, what: str = "the generated images",
+                 reference: FeatureSet | None = None) -> dict[str, float]:
+        """Every metric on uint8 images (N, C, H, W), against ``reference`` (default: the fixed reference)."""
         if len(images) < MIN_IMAGES:
             raise GanError(f"{what}: only {len(images)} images, but metrics need at least {MIN_IMAGES}")
         self.extractor.check(tuple(images.shape[1:]), what)
         fake = extract(self.extractor, images)
         fake.images = images
+        real = reference if reference is not None else self.reference
         values: dict[str, float] = {}
         for metric in self.metrics:
-            values.update(checked_metric(metric, metric.headline, metric.compute(self.reference, fake)))
+            values.update(checked_metric(metric, metric.headline, metric.compute(real, fake)))
         return values
 
     def directions(self) -> dict[str, str]:
@@ -98,6 +123,17 @@ class Evaluator:
             "features": {"name": self.extractor.name, "sha256": self.extractor.digest, "about": self.extractor.description},
             "directions": self.directions(),
         }
+
+
+def summarise_draws(draws: list[dict[str, float]]) -> dict[str, Any]:
+    """The record of K evaluation draws: ``metrics``, the mean of each metric over the draws (draw 1's own values
+    when K is 1), and for K > 1 ``draws`` (metric -> the K values) and ``eval_std`` (their sample std, ddof=1)."""
+    if len(draws) == 1:
+        return {"metrics": draws[0]}
+    values = {key: [float(d[key]) for d in draws] for key in draws[0]}
+    means = {key: math.fsum(v) / len(v) for key, v in values.items()}
+    std = {key: math.sqrt(math.fsum((x - means[key]) ** 2 for x in v) / (len(v) - 1)) for key, v in values.items()}
+    return {"metrics": means, "draws": values, "eval_std": std}
 
 
 def default_metrics(registry: Any) -> tuple[str, ...]:

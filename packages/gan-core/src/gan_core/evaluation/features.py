@@ -1,4 +1,4 @@
-"""Images to feature sets, and the cached feature set of the real reference images."""
+"""Images to feature sets, and the cached feature set of the real reference images (and subsets of it)."""
 
 from __future__ import annotations
 
@@ -56,8 +56,11 @@ def options_digest(options: Any) -> str:
     return hashlib.sha256(options_text(options).encode()).hexdigest()[:12]
 
 
-def reference_cache_path(extractor: FeatureExtractor, dataset: Any, split: str, n: int) -> Path:
-    """Where the reference features of ``dataset`` (with its options) are cached for one protocol and network."""
+def reference_cache_path(extractor: FeatureExtractor, dataset: Any, split: str, n: int | str) -> Path:
+    """Where the reference features of ``dataset`` (with its options) are cached for one protocol and network.
+
+    ``n`` is the protocol's size, or ``"all"`` for the whole split (:func:`reference_pool`).
+    """
     key = f"{dataset.name}-{options_digest(dataset.options)}-{split}-{n}-{extractor.name}-{extractor.digest[:16]}"
     return eval_cache_dir() / f"{key}.safetensors"
 
@@ -80,13 +83,71 @@ def reference_features(
     if path.is_file() and not with_images:
         tensors, _ = load_tensors(path)
         return FeatureSet(tensors["features"], tensors.get("probs"))
-    data = dataset.load(DataRequest(split=split, data_dir=Path(data_dir) if data_dir else None))  # type: ignore[arg-type]
-    images = data.images
+    images = _load_split(dataset, split, data_dir)
     if n < len(images):
-        images = images[torch.randperm(len(images), generator=torch.Generator().manual_seed(0))[:n]]
+        images = images[subset_indices(len(images), n, None)]
     if path.is_file():  # features cached; the metrics also want the images themselves
         tensors, _ = load_tensors(path)
         return FeatureSet(tensors["features"], tensors.get("probs"), images=images)
+    return _extract_and_cache(extractor, dataset, split, n, images, path, with_images)
+
+
+def reference_pool(
+    extractor: FeatureExtractor,
+    dataset,  # gan_core.Dataset
+    split: str,
+    n: int,
+    data_dir: str | None,
+    *,
+    with_images: bool = False,
+) -> FeatureSet | None:
+    """Features of every image of ``split``, to draw fresh subsets of ``n`` from; None when it holds no more than ``n``.
+
+    Cached like :func:`reference_features`, under the size ``all``: the real
+    images are seen by the network once, however many subsets are drawn.
+    """
+    path = reference_cache_path(extractor, dataset, split, "all")
+    if path.is_file() and not with_images:
+        tensors, _ = load_tensors(path)
+        pool = FeatureSet(tensors["features"], tensors.get("probs"))
+        return pool if len(pool) > n else None
+    images = _load_split(dataset, split, data_dir)
+    if len(images) <= n:  # known before any feature is computed
+        return None
+    if path.is_file():
+        tensors, _ = load_tensors(path)
+        return FeatureSet(tensors["features"], tensors.get("probs"), images=images)
+    return _extract_and_cache(extractor, dataset, split, "all", images, path, with_images)
+
+
+def subset_indices(size: int, n: int, seed: int | None) -> torch.Tensor:
+    """Which ``n`` of ``size`` reference images to use: ``seed`` None gives the fixed subset every
+    protocol of this ``n`` compares with; a seed gives a fresh one, drawn from a generator seeded by
+    a hash of it (so no seed reproduces the fixed subset by chance).
+    """
+    if seed is None:
+        generator = torch.Generator().manual_seed(0)
+    else:
+        digest = hashlib.sha256(f"reference subset {seed}".encode()).digest()
+        generator = torch.Generator().manual_seed(int.from_bytes(digest[:8], "little"))
+    return torch.randperm(size, generator=generator)[:n]
+
+
+def reference_subset(pool: FeatureSet, n: int, seed: int) -> FeatureSet:
+    """``n`` of the pool's real images (features, class probabilities, images if it holds them), chosen by ``seed``."""
+    index = subset_indices(len(pool), n, seed)
+    return FeatureSet(pool.features[index], pool.probs[index] if pool.probs is not None else None,
+                      images=pool.images[index] if pool.images is not None else None)
+
+
+def _load_split(dataset: Any, split: str, data_dir: str | None) -> torch.Tensor:
+    data = dataset.load(DataRequest(split=split, data_dir=Path(data_dir) if data_dir else None))
+    return data.images
+
+
+def _extract_and_cache(extractor: FeatureExtractor, dataset: Any, split: str, n: int | str, images: torch.Tensor,
+                       path: Path, with_images: bool) -> FeatureSet:
+    """Features of ``images``, written to the cache at ``path``."""
     extractor.check(tuple(images.shape[1:]), f"dataset '{dataset.name}'")
     reference = extract(extractor, images)
     if with_images:

@@ -18,7 +18,7 @@ from ..errors import GanError
 from ..options import options_to_dict
 from ..runs import read_run
 from ..safefiles import atomic_write_json
-from .evaluate import Evaluator, Protocol
+from .evaluate import Evaluator, Protocol, summarise_draws
 
 
 def evaluate_run(
@@ -29,16 +29,29 @@ def evaluate_run(
     sampler: str | None = None,
     sampler_options: dict[str, Any] | None = None,
     seed: int = 0,
+    repeats: int = 1,
     batch_size: int = 1000,
     console: Console | None = None,
 ) -> dict[str, Any]:
     """Metrics of ``protocol.n`` images from ``run``'s sampler (its default if None), written to its eval files.
 
     ``RUN/eval.json`` holds the latest evaluation and ``RUN/evals/SAMPLER.json``
-    the latest per sampler, so samplers can be compared afterwards.
+    the latest per sampler, so samplers can be compared afterwards; an
+    evaluation in another feature network than the dataset's own goes to
+    ``RUN/evals/SAMPLER@NETWORK.json`` only (:func:`eval_files`).
+
+    ``repeats`` K > 1 evaluates K independent draws, apart from training
+    noise: draw i generates with seed ``seed + i`` and compares with a fresh
+    subset of ``n`` real images chosen by ``seed + i`` (the first draw with
+    the fixed subset a single evaluation uses, so that K = 1 is exactly the
+    plain evaluation). When the split holds no more than ``n`` images every
+    draw compares with all of it, and the record says
+    ``"reference_resampled": false``.
     """
     from ..sampling import draw, load_run, prepare_sampler
 
+    if repeats < 1:
+        raise GanError(f"--repeats must be at least 1, not {repeats}")
     console = console or Console(stderr=True)
     started = time.perf_counter()
     check_own_dataset(run, protocol, read_run(run))  # before any weights load
@@ -48,25 +61,46 @@ def evaluate_run(
     protocol.data_dir = protocol.data_dir or loaded.info["train"].get("data_dir")
     evaluator = Evaluator(protocol, device)
     chosen = prepare_sampler(loaded, sampler, sampler_options, protocol.data_dir, console)
-    torch.manual_seed(seed)
-    sampling_started = time.perf_counter()
-    with Progress(console=console, transient=True) as progress:
-        images, _, proposals = draw(chosen, loaded.model, protocol.n, batch_size=batch_size, component=None,
+    draws: list[dict[str, float]] = []
+    sampling_seconds, proposals, n = 0.0, 0, 0
+    for i in range(repeats):
+        torch.manual_seed(seed + i)
+        sampling_started = time.perf_counter()
+        with Progress(console=console, transient=True) as progress:
+            images, _, tried = draw(chosen, loaded.model, protocol.n, batch_size=batch_size, component=None,
                                     max_proposals=None, progress=progress)
-    sampling_seconds = time.perf_counter() - sampling_started
-    values = evaluator.evaluate(images, str(run))
+        sampling_seconds += time.perf_counter() - sampling_started
+        proposals, n = proposals + tried, len(images)
+        reference = evaluator.reference_draw(None if i == 0 else seed + i)
+        draws.append(evaluator.evaluate(images, str(run), reference))
+        del images
+    made = protocol.n * repeats
     report: dict[str, Any] = {
         "target": str(run), "step": loaded.info["checkpoint"]["step"], "sampler": chosen.name,
         "sampler_options": options_to_dict(chosen.options),  # what reproducing this evaluation needs
+        "seed": seed, "repeats": repeats,
         "threads": torch.get_num_threads(),
-        "acceptance": protocol.n / max(proposals, 1), "sampling_seconds": round(sampling_seconds, 3),
-        "images_per_s": round(protocol.n / max(sampling_seconds, 1e-9), 1),
-        "n": len(images), "metrics": values, **evaluator.describe(),
-        "seconds": round(time.perf_counter() - started, 2),
+        "acceptance": made / max(proposals, 1), "sampling_seconds": round(sampling_seconds, 3),
+        "images_per_s": round(made / max(sampling_seconds, 1e-9), 1),
+        "n": n, **summarise_draws(draws), **evaluator.describe(),
     }
-    atomic_write_json(run / "eval.json", report)
-    atomic_write_json(run / "evals" / f"{chosen.name}.json", report)
+    if repeats > 1:
+        report["reference_resampled"] = evaluator.reference_resampled
+    report["seconds"] = round(time.perf_counter() - started, 2)
+    for path in eval_files(run, protocol, chosen.name):
+        atomic_write_json(path, report)
     return report
+
+
+def eval_files(run: Path, protocol: Protocol, sampler: str) -> list[Path]:
+    """Where an evaluation of ``run`` with ``sampler`` is written: ``eval.json`` and ``evals/SAMPLER.json`` in the
+    dataset's own feature network, what gan compare reads; ``evals/SAMPLER@NETWORK.json`` alone in another network.
+
+    ``protocol.dataset`` is the run's dataset (set by :func:`evaluate_run`).
+    """
+    if protocol.features is None or protocol.features == protocol.dataset_name:
+        return [run / "eval.json", run / "evals" / f"{sampler}.json"]
+    return [run / "evals" / f"{sampler}@{protocol.features}.json"]
 
 
 def check_own_dataset(run: Path, protocol: Protocol, info: dict[str, Any]) -> None:
