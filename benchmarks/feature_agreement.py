@@ -9,7 +9,7 @@ both spaces, this prints the row's mean metric in each, and Kendall's tau-b
 between the two rankings with its two-sided p (scipy.stats.kendalltau).
 
     # evaluate each run in the second space first (writes evals/none@mnist-resnet.json):
-    for run in benchmarks/results/agreement/trials/*/; do gan eval "$run" --features mnist-resnet; done
+    python benchmarks/noise_and_features.py benchmarks/results/agreement
     python benchmarks/feature_agreement.py benchmarks/results/agreement --features mnist-resnet [--metric fid]
     python benchmarks/feature_agreement.py ... --json OUT.json     # also write the table as JSON
 

@@ -31,9 +31,10 @@ from pathlib import Path
 from typing import Any
 
 from gan_core.experiments import stats
-from gan_core.experiments.against import difference, format_difference, format_p
-from gan_core.experiments.compare import Row, compare_rows, directions_of, format_stat, format_value, sort_rows
-from gan_core.experiments.runindex import RunRecord, find_runs, with_sampler_evals
+from gan_core.experiments.against import difference, format_difference, format_p, is_paired
+from gan_core.experiments.compare import (Row, Stat, compare_rows, directions_of, format_number, format_stat,
+                                          format_value, sort_rows)
+from gan_core.experiments.runindex import RunRecord, find_runs, read_feature_spaces, with_sampler_evals
 
 REPO = Path(__file__).resolve().parents[1]
 CLAIMS = REPO / "benchmarks" / "claims.toml"
@@ -60,6 +61,7 @@ class Budget:
     records: list[RunRecord]
     rows: list[Row]
     sampler_rows: list[Row]  # the rows with each post-hoc evaluation as a row of its own
+    features: str | None = None  # a second feature space its runs were also scored in
 
 
 def load_budgets(spec: dict[str, Any]) -> dict[str, Budget]:
@@ -67,7 +69,7 @@ def load_budgets(spec: dict[str, Any]) -> dict[str, Budget]:
     for name, entry in spec["budget"].items():
         records = [r for r in find_runs([REPO / p for p in entry["paths"]]) if r.status == "finished"]
         budgets[name] = Budget(name, entry["label"], records, compare_rows(records),
-                               compare_rows(with_sampler_evals(records)))
+                               compare_rows(with_sampler_evals(records)), entry.get("features"))
     return budgets
 
 
@@ -110,6 +112,8 @@ class Test:
     better_sign: int = 1  # +1: a positive difference is an improvement (higher is better)
     p_holm: float = math.nan
     q: float = math.nan
+    #: the same test in the budget's second feature space (its own family), where the budget names one
+    other: Test | None = None
 
     @property
     def improvement(self) -> float:
@@ -137,12 +141,43 @@ def claim_tests(spec: dict[str, Any], budgets: dict[str, Budget]) -> list[Test]:
                          else select(rows, claim["treatment"]))
             result = difference(treatment, control, claim["metric"]) if treatment and control else None
             way = directions_of(budget.records).get(claim["metric"], "lower")
-            tests.append(Test(claim, budget, treatment, control, result, 1 if way == "higher" else -1))
-    measured = [t for t in tests if t.result is not None]
-    for test, p, q in zip(measured, stats.holm([t.result.p for t in measured]),
-                          stats.benjamini_hochberg([t.result.p for t in measured])):
-        test.p_holm, test.q = p, q
+            test = Test(claim, budget, treatment, control, result, 1 if way == "higher" else -1)
+            if budget.features and treatment and control:
+                test.other = Test(claim, budget, treatment, control,
+                                  space_difference(treatment, control, claim["metric"], budget.features),
+                                  test.better_sign)
+            tests.append(test)
+    correct([t for t in tests if t.result is not None])
+    correct([t.other for t in tests if t.other is not None and t.other.result is not None])
     return tests
+
+
+def correct(family: list[Test]) -> None:
+    """Holm's p and BH's q over one family of tests."""
+    for test, p, q in zip(family, stats.holm([t.result.p for t in family]),
+                          stats.benjamini_hochberg([t.result.p for t in family])):
+        test.p_holm, test.q = p, q
+
+
+def space_values(row: Row, metric: str, space: str) -> dict[Path, float]:
+    """Each run's ``metric`` in feature space ``space`` (runs not evaluated there are left out)."""
+    out = {}
+    for run in row.runs:
+        value = read_feature_spaces(run).get(space, {}).get(metric)
+        if value is not None:
+            out[run.path] = value
+    return out
+
+
+def space_difference(a: Row, b: Row, metric: str, space: str) -> stats.Difference | None:
+    """:func:`difference` in another feature space: paired by run where the rows are the same runs."""
+    mine, theirs = space_values(a, metric, space), space_values(b, metric, space)
+    if len(mine) < len(a.runs) or len(theirs) < len(b.runs):
+        return None  # some run was never scored there: no partial rows
+    if is_paired(a, b):
+        both = [p for p in mine if p in theirs]
+        return stats.paired([mine[p] for p in both], [theirs[p] for p in both])
+    return stats.welch(list(mine.values()), list(theirs.values()))
 
 
 def claims_block(tests: list[Test], budgets: dict[str, Budget]) -> str:
@@ -162,7 +197,14 @@ def claims_block(tests: list[Test], budgets: dict[str, Budget]) -> str:
                 continue
             d = test.result
             n = f"n {d.n_a}/{d.n_b}" + (", paired" if d.test == "paired" else "")
-            cells.append(f"{format_difference(d)}, p {format_p(test.p_holm)} ({n}): **{test.tier}**")
+            cell = f"{format_difference(d)}, p {format_p(test.p_holm)} ({n}): **{test.tier}**"
+            if test.other is not None:
+                other = test.other
+                same = "same tier" if other.tier == test.tier else f"**{other.tier}**"
+                cell += (f"; in {test.budget.features}: {format_difference(other.result)}, "
+                         f"p {format_p(other.p_holm)}, {same}" if other.result else
+                         f"; not scored in {test.budget.features}")
+            cells.append(cell)
             footings.add("paired: same generators" if d.test == "paired" else footing(test.treatment, test.control))
         lines.append(f"| {claim['text']} ({claim['source']}) | {claim['metric']} | " + " | ".join(cells)
                      + f" | {'; '.join(sorted(footings)) or '-'} | {verdict(group)} |")
@@ -171,7 +213,9 @@ def claims_block(tests: list[Test], budgets: dict[str, Budget]) -> str:
               "tests of this table, the runs on each side, and the tier. Tiers: **supported**, Holm p < 0.05 in the "
               "claimed direction; **contradicted**, Holm p < 0.05 in the other; **suggestive**, "
               "Benjamini-Hochberg q < 0.1 in the claimed direction; **not shown**, inside the noise. Welch's test, "
-              "or the paired t-test where both sides are the same generators."]
+              "or the paired t-test where both sides are the same generators. Where a budget's runs were also "
+              "scored in a second feature network, the same test there follows (corrected within its own family), "
+              "and its tier is named where it differs: there the verdict depends on the feature space."]
     return "\n".join(lines)
 
 
@@ -249,6 +293,40 @@ def samplers_block(spec: dict[str, Any], budgets: dict[str, Budget]) -> str:
     return "\n".join(lines)
 
 
+def agreement_block(budget: Budget) -> str:
+    """Seed noise beside evaluation noise, and each row in both feature spaces with Kendall's tau between them."""
+    from scipy.stats import kendalltau
+
+    space = budget.features
+    rows = sort_rows(budget.rows, "fid", directions_of(budget.records))
+    lines = [f"| # | prior · loss | n | FID | seed sd | eval sd | FID in {space} | precision | precision in {space} |",
+             "|---:|---|---:|---:|---:|---:|---:|---:|---:|"]
+    ranked: dict[str, list[tuple[float, float]]] = {"fid": [], "precision": []}
+    for number, row in enumerate(rows, 1):
+        stat = row.stats.get("fid")
+        other = {m: Stat.of(list(space_values(row, m, space).values())) if space_values(row, m, space) else None
+                 for m in ranked}
+        for metric in ranked:
+            if row.stats.get(metric) and other[metric]:
+                ranked[metric].append((row.stats[metric].mean, other[metric].mean))
+        seed_sd = "-" if stat is None or stat.std is None else format_number(stat.std, stat.std)
+        eval_sd = "-" if stat is None or stat.eval_std is None else format_number(stat.eval_std, stat.eval_std)
+        lines.append(f"| {number} | {label(row, rows)} | {row.n} | {format_stat(stat, ' ', row.n)} | {seed_sd} | "
+                     f"{eval_sd} | {format_stat(other['fid'], ' ', row.n)} | "
+                     f"{format_stat(row.stats.get('precision'), ' ', row.n)} | "
+                     f"{format_stat(other['precision'], ' ', row.n)} |")
+    taus = []
+    for metric, pairs in ranked.items():
+        if len(pairs) >= 3:
+            result = kendalltau([a for a, _ in pairs], [b for _, b in pairs])
+            taus.append(f"{metric} τ = {result.statistic:.2f} (p {format_p(result.pvalue)}, {len(pairs)} rows)")
+    lines += ["", "Seed sd: the standard deviation of the runs' FIDs (training noise plus evaluation noise); eval sd: "
+              "the root mean square of each run's standard deviation over its repeated evaluations (gan eval "
+              "--repeats), the evaluation noise alone. Kendall's τ between the rows' rankings in the two feature "
+              "spaces: " + ("; ".join(taus) if taus else "not enough rows scored in both") + "."]
+    return "\n".join(lines)
+
+
 # --------------------------------------------------------------------------- the page
 
 
@@ -257,6 +335,9 @@ def blocks(spec: dict[str, Any]) -> dict[str, str]:
     out = {"claims": claims_block(claim_tests(spec, budgets), budgets), "samplers": samplers_block(spec, budgets)}
     for table in spec["table"]:
         out[table["name"]] = leaderboard_block(budgets[table["budget"]])
+    for name, budget in budgets.items():
+        if budget.features and budget.records:
+            out[f"agreement-{name}"] = agreement_block(budget)
     return out
 
 
