@@ -229,7 +229,7 @@ def test_a_row_without_the_metric_sorts_last(tmp_path):
 def test_the_metric_defaults_to_fid_and_unknown_ones_are_refused(sweep, tmp_path):
     rows = compare_rows(find_runs([sweep]))
     assert pick_metric(rows, None) == "fid" and pick_metric(rows, "recall") == "recall"
-    with pytest.raises(GanError, match="no run has the metric 'fdi'; metrics available: fid, precision, recall"):
+    with pytest.raises(GanError, match=r"no run has the metric 'fdi'; did you mean 'fid'\? metrics available: fid, precision, recall"):
         pick_metric(rows, "fdi")
     make_run(tmp_path / "nofid", {"coverage": 0.5, "density": 1.0})
     assert pick_metric(compare_rows(find_runs([tmp_path / "nofid"])), None) == "coverage"

@@ -28,8 +28,9 @@ from .errors import ExitCode, GanError
 from .plugins import one_line
 from .registry import Registry, get_registry, use_registry
 from .runs import read_run
+from .terminal import output_console
 
-stdout = Console()
+stdout = output_console()
 err = Console(stderr=True)
 _debug = {"on": bool(os.environ.get("GAN_DEBUG"))}
 
@@ -49,6 +50,9 @@ def user_errors(func: Callable[..., Any]) -> Callable[..., Any]:
         except KeyboardInterrupt:
             err.print("Interrupted.")
             raise typer.Exit(ExitCode.INTERRUPTED)
+        except BrokenPipeError:
+            _quiet_stdout()  # the reader stopped early (gan compare ... | head -1): its choice, not an error
+            raise typer.Exit(0) from None
         except (typer.Exit, typer.Abort):
             raise
         except Exception as exc:
@@ -64,6 +68,12 @@ def user_errors(func: Callable[..., Any]) -> Callable[..., Any]:
             raise typer.Exit(ExitCode.INTERNAL_ERROR) from exc
 
     return wrapper
+
+
+def _quiet_stdout() -> None:
+    """Point stdout at /dev/null, so that the interpreter's last flush into a closed pipe raises nothing."""
+    devnull = os.open(os.devnull, os.O_WRONLY)
+    os.dup2(devnull, sys.stdout.fileno())
 
 
 def _stop_requested(exc: Exception) -> bool:
@@ -196,7 +206,7 @@ class Format(str, Enum):
 @user_errors
 def sample(
     run: Annotated[Path, typer.Argument(help="Run directory written by gan train.")],
-    n: Annotated[int, typer.Option("--n", min=1, help="Number of images.")] = 64,
+    n: Annotated[int, typer.Option("--n", "-n", min=1, help="Number of images.")] = 64,
     out_path: Annotated[Optional[Path], typer.Option("--out", help="Folder for PNGs, or the .npz file with --format npz.")] = None,
     format: Annotated[Optional[Format], typer.Option(help="png (one file per image) or npz (one array file). [default: from --out]")] = None,
     grid: Annotated[Optional[Path], typer.Option(help="Also write the first 100 images as one picture.")] = None,
@@ -277,7 +287,7 @@ def _check_sampler(name: str | None, raw_options: dict[str, Any] | None) -> None
 @user_errors
 def eval_(
     target: Annotated[Path, typer.Argument(help="A run directory, a folder of PNGs, or an .npz file.")],
-    n: Annotated[int, typer.Option("--n", min=10, help="Generated images (and reference images) to compare.")] = 10_000,
+    n: Annotated[int, typer.Option("--n", "-n", min=10, help="Generated images (and reference images) to compare.")] = 10_000,
     ref: Annotated[Ref, typer.Option(help="Real images to compare with.")] = Ref.test,
     metrics: Annotated[Optional[str], typer.Option(help="Comma-separated metric names, e.g. fid,kid. [default: all installed but kid]")] = None,
     features: Annotated[Optional[str], typer.Option(help="Feature network: mnist, mnist-resnet, fashion-mnist or inception. one not the run's dataset's own writes RUN/evals/SAMPLER@NAME.json only. [default: the dataset's]")] = None,

@@ -10,6 +10,7 @@ results table and its seed bands from the same rows.
 from __future__ import annotations
 
 import csv as csv_module
+import difflib
 import io
 import json
 import math
@@ -94,7 +95,8 @@ def compare_rows(records: list[RunRecord], by: list[str] | None = None) -> list[
         known = _all_keys(records)
         for key in by:
             if key not in known:
-                raise GanError(f"no run has a setting named '{key}'; --by takes one of: {', '.join(known)}")
+                raise GanError(f"no run has a setting named '{key}'; {did_you_mean(key, known)}"
+                               f"--by takes one of: {', '.join(known)}")
     # Metrics measured on another n, reference or feature network are different quantities
     # (precision alone moves threefold with n), so such runs are never pooled into one mean.
     split = len({r.protocol for r in records if r.protocol is not None}) > 1
@@ -114,6 +116,12 @@ def compare_rows(records: list[RunRecord], by: list[str] | None = None) -> list[
             row.stats[metric] = Stat.of([r.final[metric] for r in have],
                                         [r.eval_std[metric] for r in have if metric in r.eval_std])
     return rows
+
+
+def did_you_mean(word: str, choices: list[str]) -> str:
+    """``did you mean 'fid'? `` for a near miss, else nothing."""
+    close = difflib.get_close_matches(word, choices, n=1, cutoff=0.6)
+    return f"did you mean '{close[0]}'? " if close else ""
 
 
 def recorded_later(records: list[RunRecord]) -> dict[str, Scalar]:
@@ -203,7 +211,7 @@ def pick_metric(rows: list[Row], metric: str | None) -> str | None:
     if metric is not None:
         if metric not in available:
             have = ", ".join(available) if available else "none (run 'gan eval RUN' first)"
-            raise GanError(f"no run has the metric '{metric}'; metrics available: {have}")
+            raise GanError(f"no run has the metric '{metric}'; {did_you_mean(metric, available)}metrics available: {have}")
         return metric
     if "fid" in available:
         return "fid"

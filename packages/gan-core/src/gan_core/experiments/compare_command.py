@@ -8,8 +8,6 @@ from __future__ import annotations
 
 import json
 import math
-import os
-import sys
 from pathlib import Path
 from typing import Annotated
 
@@ -21,6 +19,7 @@ from rich.table import Table
 
 from ..directions import HIGHER, lookup, sign as direction_sign
 from ..errors import GanError
+from ..terminal import output_console
 from . import stats
 from .against import ALPHA, against_dicts, compare_against, format_difference, format_p, select_row
 from .compare import (
@@ -214,16 +213,6 @@ def _print_best_of(console: Console, rows: list[Row], best: dict[int, stats.Best
                   f"from the row's runs (exact over every subset), and the range holding 95 % of such draws. Give "
                   "each method the same number of random-search trials for this to be an equal tuning budget.")
 
-
-def output_console() -> Console:
-    """stdout as rich sees it, except that output to a file or pipe is not wrapped (unless COLUMNS asks).
-
-    A table saved with ``gan compare ... > table.txt`` should keep one line
-    per row; rich would otherwise wrap it at 80 columns.
-    """
-    if sys.stdout.isatty() or "COLUMNS" in os.environ:
-        return Console()
-    return Console(width=10_000)
 
 
 def plural(count: int, noun: str) -> str:

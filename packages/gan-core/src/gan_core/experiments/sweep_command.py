@@ -8,10 +8,12 @@ from typing import Annotated, Any, Optional
 import typer
 from rich.console import Console
 
+from ..terminal import output_console
+
 from ..errors import ExitCode, GanError
 
 err = Console(stderr=True)
-stdout = Console()
+stdout = output_console()
 
 
 def sweep(
