@@ -522,3 +522,13 @@ def test_a_setting_only_older_records_lack_is_not_a_difference(tmp_path):
     [row] = compare_rows(records)  # pooled: the old run trained as deterministic=False did
     assert row.n == 2 and common_settings(records, [])["deterministic"] is False
     assert old.exists()
+
+
+def test_runs_scored_with_other_metric_options_are_not_pooled(tmp_path):
+    root = tmp_path / "runs"
+    make_run(root / "a", {"precision": 0.30}, seed=0)
+    other = make_run(root / "b", None, seed=1)
+    (other / "eval.json").write_text(json.dumps({"sampler": "none", "n": 500, "step": 40, "metrics": {"precision": 0.4},
+                                                 "metric_options": {"k": 5}}))
+    rows = compare_rows(find_runs([root]))
+    assert len(rows) == 2 and any(row.settings["evaluated"].endswith("k=5") for row in rows)

@@ -121,6 +121,8 @@ class Evaluator:
             "n_reference": len(self.reference),
             "ref": f"{p.dataset_name} {p.ref}",
             "features": {"name": self.extractor.name, "sha256": self.extractor.digest, "about": self.extractor.description},
+            # -o metric.k=5 and the like: precision and recall at another k are other quantities
+            "metric_options": dict(p.metric_options),
             "directions": self.directions(),
         }
 

@@ -175,7 +175,7 @@ def read_record(path: Path) -> RunRecord:
         # evaluations during training score --eval-n samples against the test split, in the dataset's own network
         final_from = {"source": METRICS_FILE, "sampler": None, "step": int(last["step"]),
                       "n": info["train"].get("eval_n"), "ref": _dataset_name(info) + " test",
-                      "features": _dataset_name(info)}
+                      "features": _dataset_name(info), "metric_options": info["train"].get("metric_options") or {}}
     for metric in final:
         if metric in DEFAULT_DIRECTIONS:
             directions.setdefault(metric, DEFAULT_DIRECTIONS[metric])
@@ -192,13 +192,18 @@ def _dataset_name(info: dict[str, Any]) -> str:
 def _protocol_of(report: dict[str, Any]) -> dict[str, Any]:
     """What makes an evaluation comparable with another: its n, its real reference and its feature network."""
     features = report.get("features")
+    options = report.get("metric_options") or {}
     return {"n": report.get("n"), "ref": report.get("ref"),
-            "features": features.get("name") if isinstance(features, dict) else features}
+            "features": features.get("name") if isinstance(features, dict) else features,
+            "metric_options": dict(options) if isinstance(options, dict) else {}}
 
 
 def protocol_label(protocol: dict[str, Any]) -> str:
-    """``10000 vs mnist test, mnist features``: evaluations with different labels are never pooled."""
-    return f"{protocol.get('n')} vs {protocol.get('ref')}, {protocol.get('features')} features"
+    """``10000 vs mnist test, mnist features`` (and any metric options, ``k=5``): evaluations with different
+    labels are never pooled."""
+    label = f"{protocol.get('n')} vs {protocol.get('ref')}, {protocol.get('features')} features"
+    options = protocol.get("metric_options") or {}
+    return label + "".join(f", {k}={v}" for k, v in sorted(options.items()))
 
 
 def checkpoint_step(info: dict[str, Any]) -> int | None:
