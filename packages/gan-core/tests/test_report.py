@@ -130,11 +130,13 @@ def test_out_may_replace_only_an_earlier_report(runs, tmp_path, monkeypatch):
 def test_a_run_whose_model_cannot_be_rebuilt_still_gets_its_curves(runs, tmp_path):
     copy = tmp_path / "copy"
     shutil.copytree(runs / "gm-1", copy)
-    (copy / "weights.safetensors").unlink()
+    (copy / "weights.safetensors").write_bytes(b"not safetensors")
     out = tmp_path / "report"
     report([copy], out)
     assert pngs(out) == {"losses.png", "metrics.png", "runs/copy-samples.png"}
-    assert "the model could not be loaded" in (out / "index.html").read_text()
+    html = (out / "index.html").read_text()
+    assert html.count("could not be rebuilt, so no per-component images") == 1
+    assert "no weights" not in html  # it has them: they are broken
 
 
 def _registered(name: str) -> bool:
@@ -161,17 +163,18 @@ def test_a_table_of_many_differing_settings_lists_them_in_one_column(tmp_path):
 
     records = []
     for i in range(MAX_SETTING_COLUMNS + 2):
-        settings = {"seed": 0, f"k{i}": i, "loss": f"loss{i}"}
+        settings = {"seed": 0, f"arch.k{i}": i, "loss": f"loss{i}"}  # options: a missing one is a difference
         records.append(RunRecord(path=tmp_path / f"r{i}", info={}, settings=settings, final={"fid": float(i)},
                                  final_from={}, evals={}, curves=Curves(), directions={"fid": "lower"}))
     rows = compare_rows(records)
     columns = setting_columns(rows)
     assert len(columns) > MAX_SETTING_COLUMNS
     html = results_section(records, rows, columns, "fid", {"fid": "lower"}).body
-    assert '<th class="setting wrap">settings</th>' in html and "loss=loss3" in html and "k3=3" in html
-    assert '<th class="setting">k0</th>' not in html and '<th class="setting wrap">k0</th>' not in html
+    assert '<th class="setting wrap">settings</th>' in html and "loss=loss3" in html and "arch.k3=3" in html
+    assert '<th class="setting">arch.k0</th>' not in html and '<th class="setting wrap">arch.k0</th>' not in html
     # the one column wraps, so the metrics after it stay in view
-    assert '<td class="setting wrap">k0=0, loss=loss0</td>' in html or '<td class="setting wrap">loss=loss0, k0=0</td>' in html
+    assert ('<td class="setting wrap"><span>arch.k0=0</span>, <span>loss=loss0</span></td>' in html
+            or '<td class="setting wrap"><span>loss=loss0</span>, <span>arch.k0=0</span></td>' in html)
 
 
 # --------------------------------------------------------------------------- bands, seed dots, --against (no training)
@@ -239,13 +242,21 @@ def test_the_budget_is_the_first_epoch_from_which_every_interval_excludes_zero()
     assert figures.clear_of_zero_from([figures.BandPoint(1, -2.0, None, None, 1)]) is None
 
 
-def fake_run(path: Path, fid: float, *, prior: str, seed: int, curve: list[float] | None = None) -> Path:
-    """A finished run folder holding only what gan report reads: run.json, eval.json and metrics.jsonl's evals."""
+def fake_run(path: Path, fid: float, *, prior: str, seed: int, curve: list[float] | None = None,
+             loss: str = "vanilla", options: dict | None = None, losses: list[tuple[int, float, float, float]] = (),
+             grids: tuple[str, ...] = ()) -> Path:
+    """A finished run folder holding only what gan report reads: run.json, eval.json and metrics.jsonl (its evals
+    per epoch, ``losses`` as (step, epoch, d_loss, g_loss) logs), and ``grids`` as sample PNGs (no weights).
+
+    ``options`` go to the prior (``{"k": 10}``) or, keyed ``loss.NAME``, to the loss."""
     path.mkdir(parents=True)
+    options = options or {}
+    prior_options = {k: v for k, v in options.items() if not k.startswith("loss.")}
+    loss_options = {k.removeprefix("loss."): v for k, v in options.items() if k.startswith("loss.")}
     info = {
         "format": 1, "status": "finished",
-        "components": {"dataset": {"name": "mnist", "options": {}}, "prior": {"name": prior, "options": {}},
-                       "architecture": {"name": "mlp", "options": {}}, "loss": {"name": "vanilla", "options": {}},
+        "components": {"dataset": {"name": "mnist", "options": {}}, "prior": {"name": prior, "options": prior_options},
+                       "architecture": {"name": "mlp", "options": {}}, "loss": {"name": loss, "options": loss_options},
                        "sampler": {"name": "none", "options": {}}},
         "train": {"epochs": 3, "steps": 30, "batch_size": 64, "latent_dim": 100, "seed": seed},
         "data": {"steps_per_epoch": 10},
@@ -255,8 +266,13 @@ def fake_run(path: Path, fid: float, *, prior: str, seed: int, curve: list[float
     evaluation = {"sampler": "none", "n": 500, "step": 30, "directions": {"fid": "lower", "precision": "higher"},
                   "metrics": {"fid": fid, "precision": 0.5 - fid / 1000}}
     (path / "eval.json").write_text(json.dumps(evaluation))
-    lines = [{"step": 10 * e, "epoch": e, "eval": {"fid": v}} for e, v in enumerate(curve or [], 1)]
+    lines = [{"step": step, "epoch": epoch, "d_loss": d, "g_loss": g} for step, epoch, d, g in losses]
+    lines += [{"step": 10 * e, "epoch": e, "eval": {"fid": v}} for e, v in enumerate(curve or [], 1)]
+    lines.sort(key=lambda line: line["step"])
     (path / "metrics.jsonl").write_text("".join(json.dumps(line) + "\n" for line in lines))
+    for i, name in enumerate(grids):
+        (path / "samples").mkdir(exist_ok=True)
+        Image.new("L", (62, 62), 40 * i).save(path / "samples" / name)
     return path
 
 
@@ -328,3 +344,168 @@ def test_cli_refuses_a_bad_against_in_one_sentence_and_writes_nothing(made, tmp_
     assert not [p for p in tmp_path.iterdir() if p.name.startswith(".")]  # no staging folder left
     result = run_cli(["report", str(made), "--out", str(out), "--against", "prior=gm-static"])
     assert result.exit_code == 0 and (out / "against.png").is_file(), result.output
+
+
+# --------------------------------------------------------------------------- navigating the page (no training)
+
+
+def losses_of(scale: float, offset: float = 0.0) -> list[tuple[int, float, float, float]]:
+    """Five logged points over 3 epochs of 10 steps, d_loss near ``offset`` in steps of ``scale``."""
+    return [(6 * i, 0.6 * i, offset + scale * i, -offset - scale * i) for i in range(1, 6)]
+
+
+@pytest.fixture
+def leaderboard(tmp_path) -> Path:
+    """Three rows of two seeds, alike but for what sets them apart far into their settings (the issue's legends
+    cut at 60 characters read the same), with losses of unlike scales: SAN near 1, WGAN-GP near -12."""
+    root = tmp_path / "board"
+    shared = {"k": 10, "c": 1, "sigma": 1, "scale_form": "scalar", "learn": True}
+    rows = [("gm-dynamic", "san", {**shared, "loss.lambda_": 1}, 20.0, losses_of(0.01, 1.0)),
+            ("gm-dynamic", "wgan-gp", {**shared, "loss.lambda_": 10}, 25.0, losses_of(0.5, -12.0)),
+            ("gm-dynamic", "san", {**shared, "loss.lambda_": 20}, 30.0, losses_of(0.02, 1.2))]
+    for r, (prior, loss, options, fid, losses) in enumerate(rows):
+        for seed in (0, 1):
+            fake_run(root / f"row{r}-{seed}", fid + seed, prior=prior, seed=seed, loss=loss, options=options,
+                     curve=[250.0 - 10 * r, 60.0, fid + seed], losses=losses, grids=("epoch-0003.png",))
+    return root
+
+
+def drawn(monkeypatch) -> dict[str, dict[str, list[str]]]:
+    """Per figure file, what its legends and y tick labels and panel titles say, recorded as each is saved."""
+    seen: dict[str, dict[str, list[str]]] = {}
+    original = figures._save
+
+    def spy(fig, path):
+        legends = list(fig.legends) + [ax.get_legend() for ax in fig.axes if ax.get_legend() is not None]
+        seen[path.name] = {
+            "legends": [[t.get_text() for t in legend.get_texts()] for legend in legends],
+            "ticks": [t.get_text() for ax in fig.axes[:1] for t in ax.get_yticklabels()],
+            "titles": [ax.get_title() for ax in fig.axes if ax.get_visible()],
+            "xlabels": [ax.get_xlabel() for ax in fig.axes if ax.get_visible()],
+            "yscales": [ax.get_yscale() for ax in fig.axes if ax.get_visible()],
+        }
+        return original(fig, path)
+
+    monkeypatch.setattr(figures, "_save", spy)
+    return seen
+
+
+class Page(HTMLParser):
+    """The ids of a page, its links to them, and the links of its contents list."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.ids: list[str] = []
+        self.links: list[str] = []
+        self.contents: list[str] = []
+        self.in_nav = False
+        self.first: str | None = None  # which came first: the contents or a section
+
+    def handle_starttag(self, tag, attrs):
+        attrs = dict(attrs)
+        if attrs.get("id"):
+            self.ids.append(attrs["id"])
+        if tag == "nav":
+            self.in_nav = True
+        if tag in ("nav", "section") and self.first is None:
+            self.first = tag
+        if tag == "a" and attrs.get("href", "").startswith("#"):
+            self.links.append(attrs["href"][1:])
+            if self.in_nav:
+                self.contents.append(attrs["href"][1:])
+
+    def handle_endtag(self, tag):
+        if tag == "nav":
+            self.in_nav = False
+
+
+def test_every_figure_names_rows_by_distinct_numbers_and_the_page_keys_them(leaderboard, tmp_path, monkeypatch):
+    seen = drawn(monkeypatch)
+    out = tmp_path / "report"
+    report([leaderboard], out)
+    html = (out / "index.html").read_text()
+    assert {"losses.png", "metrics.png", "seeds.png"} <= set(seen)
+    # sorted by fid: lambda_=1 (#1), wgan-gp (#2), lambda_=20 (#3)
+    assert seen["metrics.png"]["legends"] == [["#1", "#2", "#3"]]
+    assert seen["seeds.png"]["ticks"] == ["#1", "#2", "#3"]
+    loss_legends = seen["losses.png"]["legends"]
+    assert sorted(label for legend in loss_legends for label in legend) == ["#1", "#2", "#3"]  # each row once
+    # one row of panels per loss family, each on its own y axis: SAN's near 1 is not squashed by WGAN-GP's near -12
+    assert seen["losses.png"]["titles"] == ["loss=san: D loss", "loss=san: G loss",
+                                           "loss=wgan-gp: D loss", "loss=wgan-gp: G loss"]
+    # the key: the usual settings once, then per row what sets it apart, beside the curves
+    curves = section(html, "Training curves")
+    assert curves.split("usual: ")[1].split("</p>")[0] == "loss=san"  # settings all rows share are said as common
+    for number, apart in ((1, "<span>loss.lambda_=1</span>"), (2, "<span>loss=wgan-gp</span>"),
+                          (3, "<span>loss.lambda_=20</span>")):
+        assert f'<td class="setting">#{number}</td><td class="setting wrap">{apart}' in curves
+    # FID falls from 250 to ~20: more than a decade, so its panel is logarithmic
+    assert seen["metrics.png"]["yscales"][0] == "log" and "log scale" in seen["metrics.png"]["titles"][0]
+    assert seen["losses.png"]["xlabels"][0] == "epoch"
+
+
+def test_the_contents_links_resolve_to_ids_on_the_page(leaderboard, tmp_path):
+    out = tmp_path / "report"
+    report([leaderboard], out)
+    parsed = Page()
+    parsed.feed((out / "index.html").read_text())
+    assert parsed.first == "nav"  # the contents come before the first section
+    assert parsed.contents[:3] == ["results", "curves", "runs"] and "row-1" in parsed.contents
+    assert len(parsed.ids) == len(set(parsed.ids))
+    assert set(parsed.links) <= set(parsed.ids) and set(parsed.contents) <= set(parsed.ids)
+    # the results table links each seed to its run's card, which shows the run's own final metrics
+    html = (out / "index.html").read_text()
+    card = html[html.index('<article class="card" id="run-row1-0"'):]
+    card = card[:card.index("</article>")]
+    assert 'href="#run-row1-0"' in html and "fid ↓ <strong>25</strong>" in card
+    assert "<h4>row1-0</h4>" in card and str(tmp_path) not in card  # the path below the folder given
+
+
+def test_committed_records_without_weights_make_a_report_that_says_so_once(tmp_path, monkeypatch):
+    root = tmp_path / "records"
+    for seed in (0, 1):
+        fake_run(root / f"run-{seed}", 20.0 + seed, prior="gm-dynamic", seed=seed, options={"k": 10},
+                 losses=losses_of(0.1, 1.0), grids=("epoch-0001.png", "epoch-0003.png"))
+    monkeypatch.chdir(tmp_path)
+    result = run_cli(["report", "records", "--out", "report"])
+    assert result.exit_code == 0, result.output
+    lines = result.output.strip().splitlines()
+    assert lines[0].startswith("Wrote report/index.html") and len(lines) == 2, result.output
+    assert lines[1].startswith("note: None of the 2 runs has weights") and "prior's means" in lines[1]
+    html = (tmp_path / "report" / "index.html").read_text()
+    assert html.count("has weights (weights.safetensors") == 1 and "could not be" not in html
+    assert (tmp_path / "report" / "runs" / "run-1-samples.png").read_bytes() == \
+        (root / "run-1" / "samples" / "epoch-0003.png").read_bytes()  # the last grid stands for the run
+    assert "<h4>run-1</h4>" in html and str(tmp_path) not in html.split("<section")[1]
+
+
+def test_a_steps_run_is_drawn_against_steps(tmp_path, monkeypatch):
+    assert figures.choose_x([[{"step": 50, "epoch": 0.0533}, {"step": 100, "epoch": 0.1066}]]) == "step"
+    assert figures.choose_x([[{"step": 10, "epoch": 1.0}, {"step": 20, "epoch": 2.0}, {"step": 30, "epoch": 3.0}]]) \
+        == "epoch"
+    assert figures.choose_x([[{"step": 5, "epoch": 2}, {"step": 10, "epoch": 2}]]) == "step"  # epochs that merge
+    assert figures.choose_x([[{"step": 5}, {"step": 10}]]) == "step"
+    # beside a longer run, one within its first epoch would be a sliver at the left of an epoch axis
+    assert figures.choose_x([[{"step": 10, "epoch": 1.0}, {"step": 20, "epoch": 2.0}],
+                             [{"step": 40, "epoch": 0.5}, {"step": 60, "epoch": 0.75}]]) == "step"
+
+    seen = drawn(monkeypatch)
+    run = fake_run(tmp_path / "short", 90.0, prior="normal", seed=0,
+                   losses=[(50, 0.0533, 1.3, 0.7), (100, 0.1066, 1.2, 0.8), (150, 0.16, 1.1, 0.9)])
+    report([run], tmp_path / "report")
+    assert seen["losses.png"]["xlabels"] == ["step", "step"]
+
+
+def test_a_run_that_logged_once_is_said_to_be_a_single_point(tmp_path):
+    run = fake_run(tmp_path / "once", 90.0, prior="normal", seed=0, losses=[(40, 0.04, 1.3, 0.7)])
+    report([run], tmp_path / "report")
+    assert "a single point: train with a smaller --log-every" in (tmp_path / "report" / "index.html").read_text()
+
+
+def test_a_log_axis_only_where_the_values_span_more_than_a_decade():
+    assert figures.wants_log_axis([185.0, 60.0, 12.0])
+    assert not figures.wants_log_axis([30.0, 20.0, 12.0])
+    assert not figures.wants_log_axis([100.0, 10.0])  # exactly a decade: linear reads fine
+    assert not figures.wants_log_axis([-12.0, 1.0, 150.0])  # a value at or below zero has no log
+    assert figures.wants_log_axis([185.0, float("nan"), 12.0])
+    assert not figures.wants_log_axis([])

@@ -22,7 +22,7 @@ from pathlib import Path
 
 from matplotlib.figure import Figure
 from matplotlib.lines import Line2D
-from matplotlib.ticker import MaxNLocator
+from matplotlib.ticker import LogLocator, MaxNLocator, NullFormatter, ScalarFormatter
 
 from ..directions import lookup
 from . import stats
@@ -49,6 +49,24 @@ class Series:
 
     label: str
     runs: list[list[dict[str, float]]]
+    #: which colour of the palette: the row's position in the results table, so a row keeps its colour in
+    #: every figure (None: its position in the figure)
+    color: int | None = None
+
+
+@dataclass
+class Panel:
+    """One axes of a curves figure: ``key`` of the series at ``members`` (indices into the figure's series).
+
+    ``log_ok``: a log y axis where the plotted values span more than an
+    order of magnitude (:func:`wants_log_axis`); for distances such as FID,
+    not for losses.
+    """
+
+    key: str
+    title: str
+    members: list[int] | None = None
+    log_ok: bool = False
 
 
 @dataclass
@@ -152,36 +170,117 @@ def mean_interval(values: Sequence[float]) -> tuple[float, float | None, float |
     return (stats.mean(list(values)), *(interval or (None, None)))
 
 
-def curves_figure(series: Sequence[Series], keys: Sequence[str], titles: dict[str, str], path: Path,
-                  title: str, x: str = "epoch", columns: int = 3) -> tuple[int, int]:
-    """Small multiples, one panel per key, every series overlaid on each; returns the PNG's (width, height)."""
-    columns = max(1, min(columns, len(keys)))
-    rows = math.ceil(len(keys) / columns)
-    ncols = 2 if max((len(s.label) for s in series), default=0) <= 45 else 1
-    legend_rows = math.ceil(len(series) / ncols) if len(series) > 1 else 0
-    size = (CURVES_PANEL[0] * columns, CURVES_PANEL[1] * rows + 0.25 * legend_rows + 0.4)
+def choose_x(runs: Sequence[list[dict[str, float]]]) -> str:
+    """What to plot records against: ``"epoch"``, or ``"step"`` for runs that say little per epoch.
+
+    Steps where some run never gets past its first epoch (a ``--steps`` run:
+    on an epoch axis its whole curve sits in a sliver at the left, or is one
+    dot), where some run's epochs do not tell its records apart, or where
+    records carry no epoch.
+    """
+    epochs_seen = False
+    for records in runs:
+        by_epoch: dict[float, float] = {}
+        last = None
+        for record in records:
+            step, epoch = record.get("step"), record.get("epoch")
+            if epoch is None or not math.isfinite(epoch):
+                if step is not None:
+                    return "step"
+                continue
+            epochs_seen = True
+            last = epoch if last is None else max(last, epoch)
+            if step is not None and by_epoch.setdefault(epoch, step) != step:
+                return "step"  # two records at one epoch: the epoch axis would merge them
+        if last is not None and last <= 1:
+            return "step"
+    return "epoch" if epochs_seen else "step"
+
+
+def wants_log_axis(values: Sequence[float]) -> bool:
+    """A log axis for ``values`` (all finite ones positive) that span more than an order of magnitude:
+    FID falls from ~200 to ~10, and on a linear axis the first evaluations flatten every later one."""
+    finite = [v for v in values if math.isfinite(v)]
+    if not finite or min(finite) <= 0:
+        return False
+    return max(finite) / min(finite) > 10
+
+
+def curves_figure(series: Sequence[Series], panels: Sequence[Panel], path: Path, title: str, x: str = "epoch",
+                  columns: int = 3, panel_legends: bool = False) -> tuple[int, int]:
+    """Small multiples: one panel per :class:`Panel`, its series overlaid; returns the PNG's (width, height).
+
+    Without ``panel_legends`` one legend under the panels names every series
+    (they are on every panel); with it, each row of panels gets a legend of its
+    own series at its right (panels that show different series, such as one
+    loss family each).
+    """
+    columns = max(1, min(columns, len(panels)))
+    rows = math.ceil(len(panels) / columns)
+    colors = _series_colors(series)
+    longest = max((len(s.label) for s in series), default=0)
+    legend_width = 0.0
+    legend_rows = 0
+    ncols = 1
+    if panel_legends:
+        legend_width = 0.35 + 0.075 * longest
+    elif len(series) > 1:
+        ncols = _legend_columns([s.label for s in series], CURVES_PANEL[0] * columns)
+        legend_rows = math.ceil(len(series) / ncols)
+    size = (CURVES_PANEL[0] * columns + legend_width, CURVES_PANEL[1] * rows + 0.25 * legend_rows + 0.4)
     fig = Figure(figsize=size, dpi=DPI, layout="constrained")
-    axes = fig.subplots(rows, columns, squeeze=False).ravel()
-    colors = _colors(len(series))
-    for ax, key in zip(axes, keys):
-        for color, one in zip(colors, series):
-            _draw_series(ax, one, x, key, color)
-        ax.set_title(titles.get(key, key))
+    axes = fig.subplots(rows, columns, squeeze=False)
+    flat = axes.ravel()
+    for ax, panel in zip(flat, panels):
+        members = panel.members if panel.members is not None else list(range(len(series)))
+        plotted: list[float] = []
+        for i in members:
+            points = mean_band(series[i].runs, panel.key, x)
+            _draw_band(ax, points, series[i].label, colors[i])
+            plotted += [p.estimate for p in points]
+        logged = panel.log_ok and wants_log_axis(plotted)
+        if logged:
+            ax.set_yscale("log")
+            ax.yaxis.set_major_locator(LogLocator(subs=(1.0, 2.0, 5.0)))  # 10, 20, 50, 100: read without exponents
+            ax.yaxis.set_major_formatter(ScalarFormatter())
+            ax.yaxis.set_minor_formatter(NullFormatter())
+        ax.set_title(panel.title + (" (log scale)" if logged else ""), fontsize="medium")
         ax.set_xlabel(x)
-        ax.set_ylabel(key)
-        ax.grid(alpha=0.3)
-    for ax in axes[len(keys):]:
+        ax.set_ylabel(panel.key)
+        ax.grid(alpha=0.3, which="both" if logged else "major")
+        if x == "step":
+            ax.xaxis.set_major_locator(MaxNLocator(integer=True))
+    for ax in flat[len(panels):]:
         ax.set_visible(False)
     fig.suptitle(title)
-    if len(series) > 1:
-        handles, labels = axes[0].get_legend_handles_labels()
+    if panel_legends:
+        for line in axes:
+            shown = [ax for ax in line if ax.get_visible()]
+            handles, labels = shown[-1].get_legend_handles_labels() if shown else ([], [])
+            if handles:
+                shown[-1].legend(handles, labels, loc="center left", bbox_to_anchor=(1.02, 0.5), fontsize="small",
+                                 frameon=False)
+    elif len(series) > 1:
+        handles, labels = _all_handles(flat)
         fig.legend(handles, labels, loc="outside lower center", ncols=ncols, fontsize="small", frameon=False)
     return _save(fig, path)
 
 
-def _draw_series(ax, series: Series, x: str, key: str, color) -> None:
-    """The mean over runs at each x, and the 95 % t-interval of that mean where two or more runs have a value."""
-    _draw_band(ax, mean_band(series.runs, key, x), series.label, color)
+def _legend_columns(labels: Sequence[str], width: float) -> int:
+    """How many legend entries fit side by side in ``width`` inches (about 7 px a character, 45 px a marker)."""
+    longest = max((len(label) for label in labels), default=0)
+    return max(1, min(len(labels), int(width * DPI // (7 * longest + 45))))
+
+
+def _all_handles(axes) -> tuple[list, list[str]]:
+    """Every labelled line of ``axes`` once, in the order drawn on the first axes that has it."""
+    handles, labels = [], []
+    for ax in axes:
+        for handle, label in zip(*ax.get_legend_handles_labels()):
+            if label not in labels:
+                handles.append(handle)
+                labels.append(label)
+    return handles, labels
 
 
 def _draw_band(ax, points: Sequence[BandPoint], label: str, color) -> None:
@@ -198,14 +297,16 @@ def _draw_band(ax, points: Sequence[BandPoint], label: str, color) -> None:
 
 
 def difference_figure(lines: Sequence[tuple[str, Sequence[BandPoint]]], path: Path, title: str, ylabel: str,
-                      x: str = "epoch") -> tuple[int, int]:
+                      x: str = "epoch", color_indices: Sequence[int] | None = None) -> tuple[int, int]:
     """Each row's difference from the base row against ``x``, with its band, and a line at zero.
+
+    ``color_indices``: each line's colour in the palette (its row's place in the table), as in the other figures.
 
     Early evaluations differ by far more than late ones, which would flatten
     the end of training where a budget's claim is read; so with four or more
     x's a second panel shows the later half on its own scale.
     """
-    ncols = 2 if max((len(label) for label, _ in lines), default=0) <= 45 else 1
+    ncols = _legend_columns([label for label, _ in lines], DIFFERENCE_SIZE[0])
     legend_rows = math.ceil(len(lines) / ncols)
     wheres = sorted({p.x for _, points in lines for p in points})
     zoom = wheres[len(wheres) // 2] if len(wheres) >= 4 else None
@@ -213,7 +314,8 @@ def difference_figure(lines: Sequence[tuple[str, Sequence[BandPoint]]], path: Pa
     size = (DIFFERENCE_SIZE[0] * (1.5 if panels == 2 else 1), DIFFERENCE_SIZE[1] + 0.25 * legend_rows)
     fig = Figure(figsize=size, dpi=DPI, layout="constrained")
     axes = fig.subplots(1, panels, squeeze=False).ravel()
-    colors = _colors(len(lines))
+    colors = _series_colors([Series(label, [], None if color_indices is None else color_indices[i])
+                             for i, (label, _) in enumerate(lines)])
     for ax, since in zip(axes, [None, zoom][:panels]):
         ax.axhline(0.0, color="black", linewidth=0.8, linestyle="--")
         for color, (label, points) in zip(colors, lines):
@@ -234,7 +336,8 @@ def seeds_figure(rows: Sequence[Dots], metrics: Sequence[str], directions: dict[
                  title: str) -> tuple[int, int]:
     """One panel per metric, one line per row (top to bottom as given): each run's value as a dot, and
     beside the dots the row's mean with its 95 % t-interval as an error bar."""
-    size = (SEEDS_PANEL[0] * len(metrics) + 3.2, SEEDS_PANEL[1] * len(rows) + 1.7)
+    longest = max((len(row.label) for row in rows), default=0)  # room for the row labels (#12: little)
+    size = (SEEDS_PANEL[0] * len(metrics) + 0.4 + 0.08 * longest, SEEDS_PANEL[1] * len(rows) + 1.7)
     fig = Figure(figsize=size, dpi=DPI, layout="constrained")
     axes = fig.subplots(1, len(metrics), squeeze=False, sharey=True).ravel()
     palette = _colors(min(len(rows), 10))  # strong colours, repeated: the y position says which row a dot is
@@ -264,14 +367,17 @@ def seeds_figure(rows: Sequence[Dots], metrics: Sequence[str], directions: dict[
 
 
 def samplers_figure(bars: dict[str, dict[str, dict[str, Bar]]], metrics: Sequence[str],
-                    directions: dict[str, str], path: Path, title: str) -> tuple[int, int]:
-    """Grouped bars: one panel per metric, samplers along x, one bar per row (``bars[row][sampler][metric]``)."""
+                    directions: dict[str, str], path: Path, title: str,
+                    color_indices: Sequence[int] | None = None) -> tuple[int, int]:
+    """Grouped bars: one panel per metric, samplers along x, one bar per row (``bars[row][sampler][metric]``);
+    ``color_indices``: each row's colour in the palette, as in the other figures."""
     samplers = _ordered_samplers(bars)
-    ncols = 2 if max((len(label) for label in bars), default=0) <= 45 else 1
+    ncols = _legend_columns(list(bars), SAMPLERS_SIZE[0])
     size = (SAMPLERS_SIZE[0], SAMPLERS_SIZE[1] + 0.25 * math.ceil(len(bars) / ncols))
     fig = Figure(figsize=size, dpi=DPI, layout="constrained")
     axes = fig.subplots(1, len(metrics), squeeze=False).ravel()
-    colors = _colors(len(bars))
+    colors = _series_colors([Series(label, [], None if color_indices is None else color_indices[i])
+                             for i, label in enumerate(bars)])
     width = 0.8 / max(1, len(bars))
     for ax, metric in zip(axes, metrics):
         for i, (color, (label, per_sampler)) in enumerate(zip(colors, bars.items())):
@@ -325,6 +431,13 @@ def means_figure(points: Sequence[tuple[float, float]], explained: tuple[float, 
     ax.grid(alpha=0.3)
     ax.margins(0.15)
     return _save(fig, path)
+
+
+def _series_colors(series: Sequence[Series]) -> list:
+    """Each series' colour: its ``color`` index (its row's place in the results table) or its position."""
+    indices = [one.color if one.color is not None else i for i, one in enumerate(series)]
+    palette = _colors(max(indices, default=0) + 1)
+    return [palette[i % len(palette)] for i in indices]
 
 
 def _colors(n: int) -> list:
