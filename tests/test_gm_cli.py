@@ -29,7 +29,7 @@ def test_unsupervised_priors_train_sample_by_component_and_inspect(in_tmp, prior
     assert np.load("c3.npz")["labels"].tolist() == [3] * 8
     inspected = run_cli(["inspect", "run", "--json"])
     assert inspected.exit_code == 0, inspected.output
-    section = next(v for k, v in json.loads(inspected.output).items() if k.startswith(f"prior '{prior}'"))
+    section = json.loads(inspected.output)["learned"]["prior"]
     assert section["components"] == 5 and len(section["sigmas"]) == 5
 
 

@@ -18,6 +18,7 @@ from pathlib import Path
 from typing import Annotated, Any, Callable, Optional
 
 import typer
+from typer.core import TyperCommand, TyperGroup
 from rich.console import Console
 from rich.markup import escape
 from rich.progress import Progress
@@ -96,6 +97,61 @@ def _main_callback(registry: Registry | None) -> Callable[..., None]:
     return main_callback
 
 
+class _PlainHelp:
+    """Help shown as written, with one style of type label, for every command (a plugin's too).
+
+    Typer reads help texts as Rich markup, which took ``[sweep]`` or a typed-in
+    ``[default: normal]`` for tags and dropped them: each text is escaped here,
+    once, so help texts are plain text (no markup, no escaping by hand). A
+    flag shows no type (Typer's ``<bool>`` invites ``--json true``); a value
+    shows ``<int>``, ``<float>``, ``<str>``, ``<path>`` or its choices, also
+    when it is bounded (the bounds follow, ``[x>=1]``) or repeatable (its help
+    says so), where Typer writes ``<int range>`` or ``<list[Path]>``.
+    """
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        for owner in (self, *self.params):  # type: ignore[attr-defined]
+            for field in ("help", "short_help", "epilog"):
+                if getattr(owner, field, None):
+                    setattr(owner, field, escape(getattr(owner, field)))
+
+    def get_params(self, ctx: Any) -> list[Any]:
+        params = super().get_params(ctx)  # type: ignore[misc]  # --help among them
+        for param in params:
+            _label_type(param)
+        return params
+
+
+class _Command(_PlainHelp, TyperCommand):
+    pass
+
+
+class _Group(_PlainHelp, TyperGroup):
+    pass
+
+
+def _label_type(param: Any) -> None:
+    """Give ``param`` the label :class:`_PlainHelp` describes (a Typer that labels types without ``display_type_rich``
+    is left as it is: those label flags with nothing)."""
+    typer_label = getattr(param, "display_type_rich", None)
+    if typer_label is None or "display_type_rich" in vars(param):  # an older Typer, or labelled already
+        return
+
+    def label(ctx: Any) -> str | None:
+        if getattr(param, "is_flag", False) or getattr(param, "count", False):
+            return None
+        shown = typer_label(ctx)
+        if shown is None or getattr(param, "metavar", None) is not None:  # a label the command chose
+            return shown
+        name = shown.strip("<>").removesuffix(" range")
+        if name.startswith("list[") and name.endswith("]"):
+            name = name[len("list["):-1]
+        return f"<{name.lower() if name.isidentifier() else name}>"
+
+    param.display_type_rich = label
+
+
 @user_errors
 def train(
     prior: Annotated[Optional[str], typer.Option(help="Latent prior (gan plugins: prior). [default: normal]")] = None,
@@ -152,11 +208,11 @@ def train(
         return _train_group(cli, seeds, config, resume, init_from, tensorboard)
     settings = settings_for(cli, config_file=config, resume=resume, init_from=init_from)
     choose_all(settings, saved=resume is not None)  # names and options refused here, before torch is imported
-    from .training import train as run_training
+    from .training import train as run_training, trained_line
     callbacks = [TensorBoardLogger(tensorboard)] if tensorboard else []
     started = time.perf_counter()
     path = run_training(settings, resume=resume, init_from=init_from, callbacks=callbacks, console=err)
-    stdout.print(f"Trained {path} in {time.perf_counter() - started:.1f}s")
+    stdout.print(trained_line(path, time.perf_counter() - started), markup=False, highlight=False, soft_wrap=True)
 
 
 def _train_group(cli: dict, seeds: str | None, config: Path | None, resume: Path | None, init_from: Path | None,
@@ -183,13 +239,14 @@ def _train_group(cli: dict, seeds: str | None, config: Path | None, resume: Path
         out = Path(base.out) if base.out else _group_path(base)
     for settings in configs:
         choose_all(settings, saved=resume is not None)
-    from .group import train_group
+    from .group import train_group, trained_group_line
 
     callbacks_for = (lambda m: [TensorBoardLogger(tensorboard / member_folder(configs[m].seed))]) if tensorboard \
         else (lambda m: [])
     started = time.perf_counter()
     paths = train_group(configs, out, resume=resume is not None, callbacks_for=callbacks_for, console=err)
-    stdout.print(f"Trained {len(paths)} runs in {out} in {time.perf_counter() - started:.1f}s")
+    stdout.print(trained_group_line(out, paths, time.perf_counter() - started), markup=False, highlight=False,
+                 soft_wrap=True)
 
 
 def _group_path(config: Any) -> Path:
@@ -211,12 +268,12 @@ def sample(
     format: Annotated[Optional[Format], typer.Option(help="png (one file per image) or npz (one array file). [default: from --out]")] = None,
     grid: Annotated[Optional[Path], typer.Option(help="Also write the first 100 images as one picture.")] = None,
     sampler: Annotated[Optional[str], typer.Option(help="Sampler plugin. [default: the run's]")] = None,
-    option: Annotated[Optional[list[str]], typer.Option("-o", "--option", help="Sampler option sampler.KEY=VALUE.")] = None,
-    class_: Annotated[Optional[int], typer.Option("--class", help="Draw only from this prior component / class.")] = None,
+    option: Annotated[Optional[list[str]], typer.Option("-o", "--option", help="Sampler option sampler.KEY=VALUE (repeatable).")] = None,
+    class_: Annotated[Optional[int], typer.Option("--class", help="Draw only from this prior component / class. [default: all]")] = None,
     sigma_scale: Annotated[float, typer.Option(min=0.0, help="Scale the prior's spread around each mode (below 1: fidelity over diversity).")] = 1.0,
     seed: Annotated[int, typer.Option(help="Random seed.")] = 0,
     batch_size: Annotated[int, typer.Option(min=1, help="Images generated per batch.")] = 1000,
-    max_proposals: Annotated[Optional[int], typer.Option(min=1, help="Give up after this many candidates (rejection samplers).")] = None,
+    max_proposals: Annotated[Optional[int], typer.Option(min=1, help="Give up after this many candidates (rejection samplers). [default: no limit]")] = None,
     device: Annotated[str, typer.Option(help="auto, cpu or cuda.")] = "auto",
     data_dir: Annotated[Optional[Path], typer.Option(help="Dataset folder, for samplers that fit on real data.")] = None,
 ) -> None:
@@ -290,10 +347,10 @@ def eval_(
     n: Annotated[int, typer.Option("--n", "-n", min=10, help="Generated images (and reference images) to compare.")] = 10_000,
     ref: Annotated[Ref, typer.Option(help="Real images to compare with.")] = Ref.test,
     metrics: Annotated[Optional[str], typer.Option(help="Comma-separated metric names, e.g. fid,kid. [default: all installed but kid]")] = None,
-    features: Annotated[Optional[str], typer.Option(help="Feature network: mnist, mnist-resnet, fashion-mnist or inception. one not the run's dataset's own writes RUN/evals/SAMPLER@NAME.json only. [default: the dataset's]")] = None,
+    features: Annotated[Optional[str], typer.Option(help="Feature network: mnist, mnist-resnet, fashion-mnist or inception; one not the run's dataset's own writes RUN/evals/SAMPLER@NAME.json only. [default: the dataset's]")] = None,
     dataset: Annotated[Optional[str], typer.Option(help="Real dataset, for folders and .npz files. [default: mnist; a run's own]")] = None,
     sampler: Annotated[Optional[str], typer.Option(help="Sampler for a run. [default: the run's]")] = None,
-    option: Annotated[Optional[list[str]], typer.Option("-o", "--option", help="Sampler option sampler.KEY=VALUE, or metric option metric.KEY=VALUE (to every chosen metric that has KEY).")] = None,
+    option: Annotated[Optional[list[str]], typer.Option("-o", "--option", help="Sampler option sampler.KEY=VALUE, or metric option metric.KEY=VALUE (to every chosen metric that has KEY); repeatable.")] = None,
     seed: Annotated[int, typer.Option(help="Random seed for generating; with --repeats, draw i uses seed + i (and picks its real subset by it).")] = 0,
     repeats: Annotated[int, typer.Option(min=1, help="Independent evaluation draws, reported as mean, std and range: a run draws fresh images and a fresh subset of n real ones per draw (the whole reference set when n covers it); a folder or .npz needs REPEATS x n images and scores disjoint sets of n (the first n, the next n...).")] = 1,
     batch_size: Annotated[int, typer.Option(min=1, help="Images generated per batch.")] = 1000,
@@ -397,25 +454,124 @@ def eval_(
 
 @user_errors
 def inspect(
-    run: Annotated[Path, typer.Argument(help="Run directory written by gan train.")],
-    as_json: Annotated[bool, typer.Option("--json", help="Print JSON instead of text.")] = False,
+    run: Annotated[Path, typer.Argument(help="Run directory written by gan train (its weights are needed only for what the components learned).")],
+    as_json: Annotated[bool, typer.Option("--json", help="Print JSON, under stable keys, instead of text.")] = False,
 ) -> None:
-    """Show what a run is made of and what its components learned (a learned prior's means and scales...)."""
+    """Show a run's settings (lr, betas, batch size, seed, budget, progress), components, results, what they learned."""
     import json
 
-    from .sampling import describe_run
+    from .inspection import inspect_run
 
-    report = describe_run(run)
+    report = inspect_run(run)
     if as_json:
         print(json.dumps(report, indent=2))
         return
-    for section, values in report.items():
-        table = Table(title=section, show_header=False, title_justify="left")
-        table.add_column("key", style="bold")
-        table.add_column("value")
-        for key, value in values.items():
-            table.add_row(escape(str(key)), escape(json.dumps(value) if not isinstance(value, str) else value))
-        stdout.print(table)
+    _print_settings(report)
+    _print_components(report)
+    _print_results(report)
+    for kind, values in (report["learned"] or {}).items():
+        if not values:
+            continue
+        record = report["components"][kind]
+        _print_pairs(f"{kind} '{record['name']}' learned", values)
+    for name, fit in (report["fitted_samplers"] or {}).items():
+        options = " ".join(f"{k}={json.dumps(v)}" for k, v in fit["options"].items())
+        _print_pairs(f"sampler '{name}' fitted ({fit['package']} {fit['version']}){': ' + options if options else ''}",
+                     {"fitted on": fit["fitted_on"], **fit["learned"]})
+    if report["not_shown"]:
+        stdout.print(f"Not shown: {escape(report['not_shown'])}.", soft_wrap=True)
+
+
+def _number(value: Any) -> str:
+    """A setting or metric as a researcher writes it: 0.0002, 37.0154, 4215."""
+    if isinstance(value, float):
+        return f"{value:.4f}".rstrip("0").rstrip(".") if 1e-3 <= abs(value) < 1000 else f"{value:g}"
+    if isinstance(value, (list, tuple)):
+        return ", ".join(_number(v) for v in value)
+    return "not recorded" if value is None else str(value)
+
+
+def _print_pairs(title: str, rows: dict[str, Any]) -> None:
+    import json
+
+    table = Table(title=escape(title), show_header=False, title_justify="left", box=None, padding=(0, 2, 0, 2))
+    table.add_column("key", style="bold", no_wrap=True)
+    table.add_column("value")
+    for key, value in rows.items():
+        shown = value if isinstance(value, str) else \
+            json.dumps(value) if isinstance(value, (dict, list)) else _number(value)
+        table.add_row(escape(str(key)), escape(shown))
+    stdout.print(table)
+
+
+def _print_settings(report: dict[str, Any]) -> None:
+    train, data = report["training"], report["data"]
+    per_epoch = f", {train['steps_per_epoch']} steps each" if train["steps_per_epoch"] else ""
+    device, name = str(train["device"]), train["device_name"]
+    if name:  # "cpu (x86_64)" names the device already; "NVIDIA H100" does not
+        device = name if name.startswith(device) else f"{device} ({name})"
+    rows = {
+        "status": report["status"],
+        "steps done": f"{_number(train['steps_done'])} of {_number(train['steps'])} "
+                      f"(epoch {_number(train['epochs_done'])} of {_number(train['epochs'])}{per_epoch})",
+        "optimizer": f"{train['optimizer']}, lr-g {_number(train['lr_g'])}, lr-d {_number(train['lr_d'])}, "
+                     f"betas {_number(train['betas'])}, d-steps {_number(train['d_steps'])}",
+        "batch size": train["batch_size"],
+        "seed": train["seed"],
+        "latent dim": train["latent_dim"],
+        "device": f"{device}, " + (f"{train['threads']} threads" if train["threads"] else "threads not recorded")
+                  + (", deterministic" if train["deterministic"] else ""),
+        "data": f"{data['dataset']} {'x'.join(str(d) for d in data['shape'] or [])}, {_number(data['images'])} "
+                "training images" + (f", {data['held_out']} held out" if data["held_out"] else ""),
+    }
+    if train["perceptual"]:
+        rows["perceptual"] = train["perceptual"]
+    if train["init_from"]:
+        rows["init from"] = train["init_from"]
+    if report["best"]:
+        best = report["best"]
+        rows["best"] = f"{best.get('metric')} {_number(best.get('value'))} at step {best.get('step')} (in best/)"
+    _print_pairs(f"run {report['run']}", rows)
+
+
+def _print_components(report: dict[str, Any]) -> None:
+    import json
+
+    rows = {kind: " ".join([f"{c['name']} ({c['package']} {c['version']})",
+                            *(f"{k}={json.dumps(v)}" for k, v in c["options"].items())])
+            for kind, c in report["components"].items()}
+    _print_pairs("components", rows)
+
+
+def _print_results(report: dict[str, Any]) -> None:
+    """The final evaluation (eval.json) and the curves' last point (metrics.jsonl) side by side, one metric a row."""
+    final, curve = report["evaluation"], report["curves"]
+    if final is None and curve is None:
+        stdout.print("No evaluation yet: gan eval RUN writes eval.json, gan train --eval-every N the curves.")
+        return
+    table = Table(show_header=True, title_justify="left", box=None, padding=(0, 2, 0, 2), title="results")
+    table.add_column("metric", style="bold")
+    columns = [(f"final, step {final['step']}", final["metrics"])] if final else []
+    if curve:
+        columns.append((f"curve, step {curve['step']}", curve["metrics"]))
+    for heading, _ in columns:
+        table.add_column(heading, justify="right")
+    table.add_column("better")
+    directions = final["directions"] if final else {}
+    for metric in dict.fromkeys(k for _, values in columns for k in values):
+        table.add_row(escape(metric), *(_number(values.get(metric, "")) for _, values in columns),
+                      directions.get(metric, ""))
+    stdout.print(table)
+    if final:
+        stale = "" if final["current"] else f" (an older checkpoint: gan eval {report['run']} scores this one)"
+        others = [s for s in report["evaluated_samplers"] if s != final["sampler"]]
+        also = f"; other samplers in evals/: {', '.join(others)} (gan compare --samplers)" if others else ""
+        stdout.print(escape(
+            f"final: eval.json at step {final['step']}{stale}, sampler '{final['sampler']}', {final['n']} images vs "
+            f"{final['n_reference']} {final['reference']}, {final['features']} features{also}"), soft_wrap=True)
+    if curve:
+        stdout.print(escape(f"curve: the last of {curve['evaluations']} evaluations during training in metrics.jsonl "
+                            f"(epoch {_number(curve['epoch'])})"), soft_wrap=True)
 
 
 @user_errors
@@ -589,7 +745,8 @@ class _PluginApp:
 
     def add_to_app(self) -> None:
         for name, args, kwargs, func in self.staged:
-            self._app.command(*args, **kwargs)(user_errors(_unless_refused(self._registry, self._plugin, func)))
+            command = self._app.command(*args, **{"cls": _Command, **kwargs})
+            command(user_errors(_unless_refused(self._registry, self._plugin, func)))
             self._taken.add(name)
 
     def __getattr__(self, name: str) -> Any:
@@ -648,22 +805,24 @@ def make_app(registry: Registry | None = None) -> typer.Typer:
         no_args_is_help=True,
         pretty_exceptions_enable=False,
         add_completion=False,
+        cls=_Group,
     )
     typer_app.callback()(_main_callback(registry))
-    typer_app.command()(train)
-    typer_app.command()(sample)
-    typer_app.command("eval")(eval_)
-    typer_app.command()(inspect)
-    plugins_app = typer.Typer(help="List installed plugin components, or show one's options.", invoke_without_command=True)
+    typer_app.command(cls=_Command)(train)
+    typer_app.command(cls=_Command)(sample)
+    typer_app.command("eval", cls=_Command)(eval_)
+    typer_app.command(cls=_Command)(inspect)
+    plugins_app = typer.Typer(help="List installed plugin components, or show one's options.",
+                              invoke_without_command=True, cls=_Group)
     plugins_app.callback()(plugins_list)
-    plugins_app.command("show")(plugins_show)
+    plugins_app.command("show", cls=_Command)(plugins_show)
     typer_app.add_typer(plugins_app, name="plugins")
-    plugin_app = typer.Typer(help="Write a new plugin package.", no_args_is_help=True)
-    plugin_app.command("new")(plugin_new)
+    plugin_app = typer.Typer(help="Write a new plugin package.", no_args_is_help=True, cls=_Group)
+    plugin_app.command("new", cls=_Command)(plugin_new)
     typer_app.add_typer(plugin_app, name="plugin")
-    typer_app.command("sweep")(user_errors(sweep_command))
-    typer_app.command("compare")(user_errors(compare_command))
-    typer_app.command("report")(user_errors(report_command))
+    typer_app.command("sweep", cls=_Command)(user_errors(sweep_command))
+    typer_app.command("compare", cls=_Command)(user_errors(compare_command))
+    typer_app.command("report", cls=_Command)(user_errors(report_command))
     add_plugin_commands(typer_app, registry if registry is not None else get_registry())
     return typer_app
 

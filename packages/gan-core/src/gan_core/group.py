@@ -139,10 +139,10 @@ def train_group(
 
     ``callbacks_for(m)`` gives member m's own callbacks (a callback follows
     one run); ``features_for(m)`` replaces its core features (by default
-    every member has them all but the progress display, which the first
-    member shows for the group).
+    every member has them all; a stacked group keeps the progress display
+    of its first member only, which shows the group).
     """
-    from .features import ProgressDisplay, default_features
+    from .features import default_features
 
     console = console or Console(stderr=True)
     if not configs:
@@ -161,12 +161,12 @@ def train_group(
     configs = [dataclasses.replace(c, out=str(p)) for c, p in zip(configs, paths)]
     if features_for is None:
         def features_for(m: int) -> list[Callback]:
-            chosen = default_features(configs[m], console)
-            return chosen if m == 0 else [f for f in chosen if not isinstance(f, ProgressDisplay)]
+            return default_features(configs[m], console)
 
     refusal = stack_refusal(configs[0])
     if refusal is not None:
-        console.print(f"Training the {len(configs)} runs one after another: {refusal}.")
+        console.print(f"Training the {len(configs)} runs one after another: {refusal}.",
+                      soft_wrap=True)
         return _one_after_another(configs, paths, resume, callbacks_for, features_for, console, out)
     if resume:  # members stacked together share a step counter: those at different steps continue as groups of their own
         from .runs import read_run
@@ -176,7 +176,7 @@ def train_group(
             by_step.setdefault(read_run(path)["checkpoint"]["step"], []).append(m)
         if len(by_step) > 1:
             console.print(f"The members stand at {len(by_step)} different steps; each step's members continue as a "
-                          "stacked group of their own")
+                          "stacked group of their own", soft_wrap=True)
             done: dict[int, Path] = {}
             for members in by_step.values():
                 trained = _stacked([configs[m] for m in members], [paths[m] for m in members], resume,
@@ -250,20 +250,59 @@ def _stacked(configs, paths, resume, callbacks_for, features_for, console, out, 
             trainer = stacked_trainer(
                 first.built, first.parts, members, first.all_data.to(first.device), first.schedule,
                 first.optim.optimizer, first.optim.betas,
-                capture=capture, say=lambda text: console.print(f"Stacked group: {text}"),
+                capture=capture, say=lambda text: console.print(f"Stacked group: {text}", soft_wrap=True),
             )
         except BaseException:
             for session in sessions:
                 session.lock.release()
             raise
         _write_group(out, configs, stacked=True)
-        where = f" in {out}: " + ", ".join(member_folder(c.seed) for c in configs) if out is not None else ""
-        console.print(f"Training {len(sessions)} runs as one stacked group{where}")
+        _show_group(sessions, configs, out, console)
         try:
             return _run_group(sessions, trainer)
         finally:
             for session in sessions:
                 session.lock.release()
+
+
+def _show_group(sessions: list[Any], configs: Sequence[TrainConfig], out: Path | None, console: Console) -> None:
+    """One progress display for the group (its first member's, which names the group), or one line without any."""
+    from .features import ProgressDisplay
+
+    where = f" in {out}" if out is not None else ""
+    title = f"{len(sessions)} runs as one stacked group{where} ({', '.join(member_folder(c.seed) for c in configs)})"
+    display = None
+    for session in sessions:
+        dispatch = session.callbacks.callbacks
+        shown = [c for c in dispatch if isinstance(c, ProgressDisplay)]
+        if display is None and shown:
+            display = shown[0]
+        dispatch[:] = [c for c in dispatch if not isinstance(c, ProgressDisplay) or c is display]
+    if display is not None:
+        display.group = title
+    else:
+        console.print(f"Training {title}", markup=False, highlight=False, soft_wrap=True)
+
+
+def trained_group_line(out: Path, paths: Sequence[Path], seconds: float) -> str:
+    """``gan train --seeds``'s last line: the group, its time, its members' final losses and what to run next."""
+    import shlex
+
+    from .training import final_losses
+
+    losses = [pair for pair in map(final_losses, paths) if pair is not None]
+    said = ""
+    if len(losses) == 1:
+        said = f": d_loss {losses[0][0]:.3f}, g_loss {losses[0][1]:.3f}"
+    elif losses:
+        said = ": " + ", ".join(
+            f"{name} {sum(v) / len(v):.3f} ({min(v):.3f} to {max(v):.3f})"
+            for name, v in (("d_loss", [d for d, _ in losses]), ("g_loss", [g for _, g in losses]))
+        ) + f" over {len(losses)} runs"
+    group = shlex.quote(str(out))
+    return (f"Trained {len(paths)} runs in {out} in {seconds:.1f} s{said}. "
+            f"Next: gan sample {shlex.quote(str(paths[0]))} --n 64 --grid samples.png; "
+            f"for run in {group}/seed=*; do gan eval \"$run\"; done; gan compare {group}")
 
 
 def _member(session: Any) -> Any:

@@ -41,7 +41,7 @@ def _umask() -> int:
     return current
 
 
-def _umask_mode(mode: int = 0o666) -> int:
+def umask_mode(mode: int = 0o666) -> int:
     """``mode`` as the umask allows: mkstemp and mkdtemp create private files, ours are what open() would make."""
     return mode & ~_umask()
 
@@ -51,7 +51,7 @@ def atomic_write_bytes(path: Path, data: bytes) -> None:
     path.parent.mkdir(parents=True, exist_ok=True)
     fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
     try:
-        os.fchmod(fd, _umask_mode())
+        os.fchmod(fd, umask_mode())
         with os.fdopen(fd, "wb") as handle:
             handle.write(data)
             handle.flush()
@@ -107,7 +107,7 @@ def staged_folder(final: Path, *, replace: bool = False) -> Iterator[Path]:
     final.parent.mkdir(parents=True, exist_ok=True)
     staging = Path(tempfile.mkdtemp(prefix=f".{final.name}.", suffix=".partial", dir=final.parent))
     try:
-        os.chmod(staging, _umask_mode(0o777))
+        os.chmod(staging, umask_mode(0o777))
         yield staging
         if replace and final.exists() and any(final.iterdir()):
             old = Path(tempfile.mkdtemp(prefix=f".{final.name}.", suffix=".old", dir=final.parent))

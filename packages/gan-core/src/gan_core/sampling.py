@@ -29,7 +29,6 @@ from .components import ImageData, Sampler, TrainedModel
 from .devices import seeded
 from .errors import GanError
 from .images import png_bytes, save_grid, to_uint8
-from .kinds import weight_kinds
 from .options import options_to_dict
 from .registry import get_registry
 from .runs import STEP_KEY, load_module_state, load_tensors, prefixed, save_tensors, unprefixed
@@ -176,49 +175,6 @@ def save_sampler(run: LoadedRun, sampler: Sampler, record: dict[str, Any]) -> No
     """
     meta = {STEP_KEY: str(run.info["checkpoint"]["step"]), SAMPLER_KEY: json.dumps(record)}
     save_tensors(run.path / SAMPLERS_DIR / f"{record['name']}.safetensors", sampler.state_dict(), meta)
-
-
-def describe_run(path: Path) -> dict[str, dict[str, Any]]:
-    """Sections for ``gan inspect``: the run itself, then what each component says about itself."""
-    run = load_run(path, torch.device("cpu"))
-    info = run.info
-    report: dict[str, dict[str, Any]] = {
-        "run": {
-            "status": info["status"],
-            "step": info["checkpoint"]["step"],
-            "epoch": info["checkpoint"]["epoch"],
-            "data": f"{info['data']['dataset']} {info['data']['shape']} x {info['data']['num_images']}",
-            **{f"best {k}": v for k, v in (info.get("best") or {}).items()},
-            **{f"eval {k}": v for k, v in _last_eval(path).items()},
-        }
-    }
-    for kind in weight_kinds():
-        part = getattr(run.parts, kind)
-        record = info["components"][kind]
-        report[f"{kind} '{record['name']}' ({record['package']} {record['version']})"] = {
-            **{f"option {k}": v for k, v in record["options"].items()},
-            **part.describe(),
-        }
-    for name, fit in fitted_samplers(run).items():
-        record = fit.record
-        sampler = prepare_sampler(run, name, record["options"], None, Console(stderr=True))
-        report[f"sampler '{name}' (fitted, {record['package']} {record['version']})"] = {
-            **{f"option {k}": v for k, v in record["options"].items()},
-            **sampler.describe(),
-        }
-    return report
-
-
-def _last_eval(path: Path) -> dict[str, Any]:
-    import json
-
-    file = path / "eval.json"
-    if not file.is_file():
-        return {}
-    try:
-        return {k: round(v, 4) for k, v in json.loads(file.read_text())["metrics"].items()}
-    except (ValueError, KeyError, AttributeError):
-        return {}
 
 
 def check_component(run: LoadedRun, component: int | None) -> None:

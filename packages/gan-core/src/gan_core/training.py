@@ -19,6 +19,7 @@ from __future__ import annotations
 import datetime as dt
 import json
 import platform
+import shlex
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -334,7 +335,7 @@ class TrainingSession:
             writer.discard_if_uncommitted()  # after on_end: callbacks still see the folder they followed
         if status == "interrupted" and writer.committed:
             self.console.print(f"Interrupted: checkpoint saved at step {self.run_info['checkpoint']['step']} in "
-                               f"{writer.path}; continue with --resume {writer.path}")
+                               f"{writer.path}; continue with --resume {writer.path}", soft_wrap=True)
 
     def fit_sampler(self, path: Path) -> None:
         """Fit the run's default sampler now (once), if it needs fitting, so sampling starts at once."""
@@ -424,6 +425,37 @@ def free_path(base: Path) -> Path:
         n += 1
         out = base.with_name(f"{base.name}-{n}")
     return out
+
+
+def final_losses(path: Path) -> tuple[float, float] | None:
+    """The last logged D and G losses of the run at ``path`` (its metrics.jsonl's last loss record), or None."""
+    from .runs import METRICS_FILE
+
+    try:
+        lines = (path / METRICS_FILE).read_text(encoding="utf-8").splitlines()
+    except OSError:
+        return None
+    for line in reversed(lines):
+        try:
+            record = json.loads(line)
+        except ValueError:
+            continue
+        if isinstance(record, dict) and "d_loss" in record:
+            return record["d_loss"], record["g_loss"]
+    return None
+
+
+def next_steps(run: Path) -> str:
+    """The commands that usually follow a training, for its last line."""
+    quoted = shlex.quote(str(run))
+    return f"gan sample {quoted} --n 64 --grid samples.png; gan eval {quoted}"
+
+
+def trained_line(path: Path, seconds: float) -> str:
+    """``gan train``'s last line: the run, its time, its final losses and what to run next."""
+    losses = final_losses(path)
+    said = f": d_loss {losses[0]:.3f}, g_loss {losses[1]:.3f}" if losses else ""
+    return f"Trained {path} in {seconds:.1f} s{said}. Next: {next_steps(path)}"
 
 
 def _device_name(device: torch.device) -> str:

@@ -19,6 +19,7 @@ from rich.progress import DownloadColumn, Progress, TransferSpeedColumn
 
 from ..components import DataRequest
 from ..errors import GanError
+from ..safefiles import umask_mode
 from .idx import read_idx
 
 
@@ -125,6 +126,7 @@ def _fetch_first(mirrors: Sequence[str], filename: str, final: Path, progress: P
     for mirror in mirrors:
         fd, tmp = tempfile.mkstemp(dir=final.parent, prefix=f".{filename}.", suffix=".part")
         try:
+            os.fchmod(fd, umask_mode())  # mkstemp's file is private; a cached dataset is an ordinary file
             with os.fdopen(fd, "wb") as out, urllib.request.urlopen(mirror + filename, timeout=30) as response:
                 task = progress.add_task(filename, total=int(response.headers.get("Content-Length") or 0) or None)
                 while chunk := response.read(1 << 16):

@@ -76,7 +76,7 @@ def evaluate_run(
         del images
     made = protocol.n * repeats
     report: dict[str, Any] = {
-        "target": str(run), "step": loaded.info["checkpoint"]["step"], "sampler": chosen.name,
+        "target": recorded_target(run), "step": loaded.info["checkpoint"]["step"], "sampler": chosen.name,
         "sampler_options": options_to_dict(chosen.options),  # what reproducing this evaluation needs
         "seed": seed, "repeats": repeats,
         "threads": torch.get_num_threads(),
@@ -90,6 +90,24 @@ def evaluate_run(
     for path in eval_files(run, protocol, chosen.name):
         atomic_write_json(path, report)
     return report
+
+
+def recorded_target(run: Path) -> str:
+    """How an evaluation names the run it scored: the path as given, never this machine's absolute path.
+
+    The record is kept in the run folder, which is moved, copied to other
+    machines and committed (benchmarks/results/). A relative path is kept
+    as given; an absolute one (a sweep names its trials so, for Ray's
+    workers) is written relative to the working directory when it lies
+    below it, else as the run folder's name. Readers take ``target`` as a
+    label: records that hold an absolute path read as before.
+    """
+    if not run.is_absolute():
+        return str(run)
+    try:
+        return str(run.relative_to(Path.cwd()))
+    except ValueError:
+        return run.name
 
 
 def eval_files(run: Path, protocol: Protocol, sampler: str) -> list[Path]:

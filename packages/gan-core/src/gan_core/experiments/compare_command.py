@@ -52,7 +52,7 @@ from .runindex import find_runs, with_sampler_evals
 
 def compare(
     paths: Annotated[list[Path], typer.Argument(help="Run directories, or folders searched for runs (a sweep).")],
-    by: Annotated[list[str] | None, typer.Option("--by", help="Group by this setting only, e.g. prior or prior.k (repeatable); runs are pooled over the rest.")] = None,
+    by: Annotated[list[str] | None, typer.Option("--by", help="Group by this setting only, e.g. prior or prior.k (repeatable); runs are pooled over the rest. [default: every setting but the seed]")] = None,
     metric: Annotated[str | None, typer.Option(help="Sort by this metric, best first. [default: fid, else the first]")] = None,
     csv: Annotated[bool, typer.Option("--csv", help="Print CSV instead of a table.")] = False,
     as_json: Annotated[bool, typer.Option("--json", help="Print a JSON list instead of a table.")] = False,

@@ -17,20 +17,20 @@ stdout = output_console()
 
 
 def sweep(
-    axis: Annotated[Optional[list[str]], typer.Option("-s", "--set", help="Swept key and values: -s prior.k=5,10,15, -s lr-g=1e-4,2e-4, or a range for random search: -s lr-g=loguniform(1e-5,1e-3). Repeatable.")] = None,
+    axis: Annotated[Optional[list[str]], typer.Option("-s", "--set", help="Swept key and values: -s prior.k=5,10,15, -s lr-g=1e-4,2e-4, or a range for random search: -s lr-g=loguniform(1e-5,1e-3) (repeatable).")] = None,
     config: Annotated[Optional[Path], typer.Option(help="A sweep TOML file ([sweep], [base], [grid], [random], [[include]]; see docs/experiments.md).")] = None,
     seeds: Annotated[Optional[int], typer.Option(min=1, help="Seeds per configuration (0..N-1). [default: 5]")] = None,
     samples: Annotated[Optional[int], typer.Option(min=0, help="Random search: draws from the -s values and ranges. [default: 0, grid]")] = None,
     search_seed: Annotated[Optional[int], typer.Option(help="Seed of the random search's draws (not of the trials). [default: 0]")] = None,
-    prior: Annotated[Optional[str], typer.Option(help="Base prior of every trial.")] = None,
-    loss: Annotated[Optional[str], typer.Option(help="Base loss.")] = None,
-    arch: Annotated[Optional[str], typer.Option(help="Base architecture.")] = None,
-    dataset: Annotated[Optional[str], typer.Option(help="Base dataset.")] = None,
+    prior: Annotated[Optional[str], typer.Option(help="Base prior of every trial. [default: normal]")] = None,
+    loss: Annotated[Optional[str], typer.Option(help="Base loss. [default: vanilla]")] = None,
+    arch: Annotated[Optional[str], typer.Option(help="Base architecture. [default: mlp]")] = None,
+    dataset: Annotated[Optional[str], typer.Option(help="Base dataset. [default: mnist]")] = None,
     option: Annotated[Optional[list[str]], typer.Option("-o", "--option", help="Base component option KIND.KEY=VALUE (repeatable).")] = None,
-    epochs: Annotated[Optional[int], typer.Option(min=1, help="Epochs per trial.")] = None,
+    epochs: Annotated[Optional[int], typer.Option(min=1, help="Epochs per trial. [default: 1]")] = None,
     steps: Annotated[Optional[int], typer.Option(min=1, help="Generator steps per trial, instead of --epochs.")] = None,
-    batch_size: Annotated[Optional[int], typer.Option(min=1, help="Batch size.")] = None,
-    eval_every: Annotated[Optional[int], typer.Option(min=0, help="Evaluate every N epochs (curves, and what --early-stop compares).")] = None,
+    batch_size: Annotated[Optional[int], typer.Option(min=1, help="Images per batch. [default: 64]")] = None,
+    eval_every: Annotated[Optional[int], typer.Option(min=0, help="Evaluate every N epochs (curves, and what --early-stop compares). [default: 0, never]")] = None,
     eval_n: Annotated[Optional[int], typer.Option(min=10, help="Images per --eval-every evaluation (curves). [default: 10000]")] = None,
     final_n: Annotated[Optional[int], typer.Option(min=10, help="Images of each trial's final evaluation (what the table ranks). [default: 10000]")] = None,
     metric: Annotated[Optional[str], typer.Option(help="Metric the final table ranks by. [default: fid]")] = None,
@@ -38,7 +38,7 @@ def sweep(
     trial_cpus: Annotated[Optional[float], typer.Option(help="CPUs per trial (trials run in parallel as CPUs allow). [default: 1]")] = None,
     trial_gpus: Annotated[Optional[float], typer.Option(help="GPUs per trial (fractions share a GPU); above 0 trains on CUDA. [default: 0]")] = None,
     address: Annotated[Optional[str], typer.Option(help="An existing Ray cluster, which you secure (else RAY_ADDRESS, else an embedded Ray on loopback only, with a token).")] = None,
-    out: Annotated[Optional[Path], typer.Option(help="Sweep folder. [default: sweeps/PRIOR-LOSS]")] = None,
+    out: Annotated[Optional[Path], typer.Option(help="Sweep folder. [default: sweeps/NAME, NAME from the [sweep] table, else PRIOR-LOSS]")] = None,
     no_report: Annotated[bool, typer.Option("--no-report", help="Skip writing the HTML report at the end.")] = False,
 ) -> None:
     """Run many trainings: a grid or random search over any flag or -o option, times seeds, on Ray Tune.
