@@ -9,7 +9,7 @@ from __future__ import annotations
 import json
 import math
 from pathlib import Path
-from typing import Annotated
+from typing import Annotated, Callable
 
 import typer
 from rich import box
@@ -143,35 +143,42 @@ def _print_against(console: Console, rows: list[Row], base: int, metric: str, co
     """The --against table: each row's mean, its difference from the base row, the interval, p and Holm's p."""
     comparisons = {id(c.row): c for c in compare_against(rows, base, metric)}
     way = lookup(directions, metric)
-    title = f"{metric} ({way} is better) against #{base + 1}: difference = row - #{base + 1}"
+
+    def cells(row: Row) -> list[str]:
+        comparison = comparisons.get(id(row))
+        mean = format_stat(row.stats.get(metric), " ", row.n)
+        if comparison is None:
+            return [str(row.n), mean, "(against)", "", "", ""]
+        d = comparison.difference
+        text = escape(format_difference(d))
+        return [str(row.n), mean, f"[bold]{text}[/bold]" if d is not None and comparison.p_holm < ALPHA else text,
+                format_p(d.p) if d else "-", format_p(comparison.p_holm), d.test if d else "-"]
+
+    _print_fitted(console, f"{metric} ({way} is better) against #{base + 1}: difference = row - #{base + 1}", rows,
+                  columns, ("n", f"{metric} {arrow(way)}", "difference [95 %]", "p", "p Holm", "test"), cells)
+    console.print(f"p: Welch's t-test, or the paired t-test where both rows are the same runs (test 'paired'); "
+                  f"p Holm: corrected across these {len(comparisons)} comparisons; bold: Holm p < {ALPHA}. "
+                  "Each difference's interval is its own 95 % interval, not corrected.")
+
+
+def _print_fitted(console: Console, title: str, rows: list[Row], columns: list[str], headers: tuple[str, ...],
+                  cells: Callable[[Row], list[str]]) -> None:
+    """A table of ``#``, the setting columns and ``headers``; where the settings do not fit, one line per row
+    and the key of each row's settings under the table."""
     for keyed in (False, True):
         table = Table(title=title, box=box.SIMPLE_HEAD, collapse_padding=True, pad_edge=False)
         table.add_column("#", justify="right")
         for column in [] if keyed else columns:
             table.add_column(escape(column), overflow="fold")
-        for header in ("n", f"{metric} {arrow(way)}", "difference [95 %]", "p", "p Holm", "test"):
+        for header in headers:
             table.add_column(escape(header), justify="right")
         for number, row in enumerate(rows, 1):
-            comparison = comparisons.get(id(row))
-            if comparison is None:
-                tail = ["(against)", "", "", ""]
-            else:
-                d = comparison.difference
-                significant = d is not None and comparison.p_holm < ALPHA
-                cell = format_difference(d)
-                tail = [f"[bold]{escape(cell)}[/bold]" if significant else escape(cell),
-                        format_p(d.p) if d else "-", format_p(comparison.p_holm), d.test if d else "-"]
-            table.add_row(str(number), *setting_cells(row, [] if keyed else columns), str(row.n),
-                          format_stat(row.stats.get(metric), " ", row.n), *tail)
+            table.add_row(str(number), *setting_cells(row, [] if keyed else columns), *cells(row))
         if natural_width(table) <= console.width:
             break
     console.print(table)
     if keyed:
         console.print(key_table(rows, columns))
-    family = len(comparisons)
-    console.print(f"p: Welch's t-test, or the paired t-test where both rows are the same runs (test 'paired'); "
-                  f"p Holm: corrected across these {family} comparisons; bold: Holm p < {ALPHA}. "
-                  "Each difference's interval is its own 95 % interval, not corrected.")
 
 
 def best_of_row(row: Row, metric: str | None, k: int, directions: dict[str, str]) -> stats.BestOfK | None:
@@ -190,25 +197,15 @@ def _print_best_of(console: Console, rows: list[Row], best: dict[int, stats.Best
                    columns: list[str], directions: dict[str, str]) -> None:
     """The --best-of table: each row's mean over all its runs, and what the best of k of them would score."""
     way = lookup(directions, metric)
-    title = f"{metric} ({way} is better): the best of {k} runs per row, ranked by its expected value"
-    for keyed in (False, True):
-        table = Table(title=title, box=box.SIMPLE_HEAD, collapse_padding=True, pad_edge=False)
-        table.add_column("#", justify="right")
-        for column in [] if keyed else columns:
-            table.add_column(escape(column), overflow="fold")
-        for header in ("n", f"{metric} {arrow(way)}", f"best of {k}", "95 % of draws"):
-            table.add_column(escape(header), justify="right")
-        for number, row in enumerate(rows, 1):
-            result = best[id(row)]
-            tail = (["-", f"needs {k} runs"] if result is None else
-                    [f"{result.expected:.4g}", f"[{result.low:.4g}, {result.high:.4g}]"])
-            table.add_row(str(number), *setting_cells(row, [] if keyed else columns), str(row.n),
-                          format_stat(row.stats.get(metric), " ", row.n), *tail)
-        if natural_width(table) <= console.width:
-            break
-    console.print(table)
-    if keyed:
-        console.print(key_table(rows, columns))
+
+    def cells(row: Row) -> list[str]:
+        result = best[id(row)]
+        tail = (["-", f"needs {k} runs"] if result is None else
+                [f"{result.expected:.4g}", f"[{result.low:.4g}, {result.high:.4g}]"])
+        return [str(row.n), format_stat(row.stats.get(metric), " ", row.n), *tail]
+
+    _print_fitted(console, f"{metric} ({way} is better): the best of {k} runs per row, ranked by its expected value",
+                  rows, columns, ("n", f"{metric} {arrow(way)}", f"best of {k}", "95 % of draws"), cells)
     console.print(f"best of {k}: the expected {metric} of the best of {k} runs drawn at random without replacement "
                   f"from the row's runs (exact over every subset), and the range holding 95 % of such draws. Give "
                   "each method the same number of random-search trials for this to be an equal tuning budget.")
