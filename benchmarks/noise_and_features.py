@@ -40,8 +40,11 @@ def main() -> int:
         if record.status != "finished":
             print(f"skip {record.path}: {record.status}")
             continue
+        if not (record.path / "eval.json").is_file():  # a sweep still to make its final evaluation
+            print(f"skip {record.path}: not evaluated yet")
+            continue
         sampler = str(record.settings.get("sampler", "none"))
-        latest = json.loads((record.path / "eval.json").read_text()) if (record.path / "eval.json").is_file() else {}
+        latest = json.loads((record.path / "eval.json").read_text())
         if latest.get("repeats", 1) < args.repeats:
             subprocess.run([str(GAN), "eval", str(record.path), "--repeats", str(args.repeats), "--json"],
                            check=True, stdout=subprocess.DEVNULL)
