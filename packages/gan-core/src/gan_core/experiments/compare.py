@@ -370,9 +370,10 @@ def print_rows(console: Console, rows: list[Row], metric: str | None, columns: l
 
 
 #: said under every table of means, so nobody reads the ± as a standard deviation
-INTERVAL_NOTE = ("± is half the 95 % t-interval of the mean over the row's n runs (seeds); "
-                 "(n=K): only K of them have that metric; eval sd, where shown: the spread of one run's score "
-                 "over repeated evaluations (gan eval --repeats), the part of the seed spread that is measurement")
+INTERVAL_NOTE = "±: half the 95 % t-interval of the mean over the row's n runs; (n=K): only K runs have that metric"
+#: said when the table has an eval sd column
+EVAL_SD_NOTE = ("eval sd: the spread of one run's score over repeated evaluations (gan eval --repeats), "
+                "the part of the seed spread that is measurement")
 
 
 def natural_width(table: Table) -> int:

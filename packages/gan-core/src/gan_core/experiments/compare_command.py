@@ -23,6 +23,7 @@ from ..terminal import output_console
 from . import stats
 from .against import ALPHA, against_dicts, compare_against, format_difference, format_p, select_row
 from .compare import (
+    EVAL_SD_NOTE,
     INTERVAL_NOTE,
     Row,
     arrow,
@@ -128,6 +129,8 @@ def compare(
         left_out = print_rows(console, rows, chosen, columns, directions, shown, title)
         if metrics:
             console.print(INTERVAL_NOTE)
+        if any(stat.eval_std is not None for row in rows for stat in row.stats.values()):
+            console.print(EVAL_SD_NOTE)
         hidden = [m for m in metrics if m not in shown] + left_out
         if hidden:
             console.print(f"also measured (see --csv, --json or a wider terminal): {escape(', '.join(hidden))}")
