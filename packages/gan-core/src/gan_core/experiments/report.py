@@ -279,7 +279,8 @@ def build_report(records: list[RunRecord], folder: Path, inputs: list[str] | Non
     built.pictures = [p for s in built.sections for p in s.pictures + [q for c in s.cards for q in c.pictures]]
     when = dt.datetime.now(dt.timezone.utc).astimezone().strftime("%Y-%m-%d %H:%M %Z")
     shown_inputs = [str(relative_path(Path(i))) for i in inputs or []]
-    meta = f"{len(records)} runs in {len(rows)} groups, made {when} by gan report from {', '.join(shown_inputs)}"
+    meta = (f"{len(records)} run{'s' if len(records) != 1 else ''} in {len(rows)} row{'s' if len(rows) != 1 else ''}, "
+            f"made {when} by gan report from {', '.join(shown_inputs)}")
     (folder / "index.html").write_text(page.render_page("gan report", meta, built.sections), encoding="utf-8")
     marker = {
         "generator": GENERATOR,
