@@ -23,7 +23,7 @@ import json
 import sys
 from pathlib import Path
 
-from gan_core.experiments.compare import compare_rows, format_value
+from gan_core.experiments.compare import compare_rows, format_value, setting_columns
 from gan_core.experiments.runindex import find_runs, read_feature_spaces
 from gan_core.experiments.stats import mean
 
@@ -36,11 +36,13 @@ def agreement(paths: list[Path], other: str, metric: str) -> dict:
         raise SystemExit(f"error: the runs' main evaluations use {len(base)} feature spaces ({base}); pass runs of one")
     [first] = base
     table = []
+    differing = setting_columns(rows)
     for row in rows:
         spaces = [read_feature_spaces(run) for run in row.runs]
         if not all(metric in s.get(first, {}) and metric in s.get(other, {}) for s in spaces):
             continue
-        label = ", ".join(f"{k}={format_value(v)}" for k, v in row.settings.items() if v is not None)
+        label = ", ".join(f"{k}={format_value(row.settings.get(k))}" for k in differing
+                          if row.settings.get(k) is not None)
         table.append({"row": label, "n": row.n, first: mean([s[first][metric] for s in spaces]),
                       other: mean([s[other][metric] for s in spaces])})
     if len(table) < 3:
