@@ -226,6 +226,13 @@ def verdict(group: list[Test]) -> str:
         return "not measured"
     where = {tier: [t.budget.label.split(" (")[0] for t in measured if t.tier == tier]
              for tier in ("supported", "suggestive", "contradicted")}
+    depends = [f"{t.other.tier} in {t.budget.features} at {t.budget.label.split(' (')[0]}" for t in measured
+               if t.other is not None and t.other.result is not None and t.other.tier != t.tier]
+    said = _where(where, measured)
+    return f"{said}; depends on the feature space: {', '.join(depends)}" if depends else said
+
+
+def _where(where: dict[str, list[str]], measured: list[Test]) -> str:
     if len(where["supported"]) == len(measured) > 1:
         return "**holds at every budget measured**"
     parts = []
