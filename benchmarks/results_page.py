@@ -31,7 +31,7 @@ from pathlib import Path
 from typing import Any
 
 from gan_core.experiments import stats
-from gan_core.experiments.against import difference, format_difference, format_p, is_paired
+from gan_core.experiments.against import difference, format_difference, format_p, matches_setting
 from gan_core.experiments.compare import (Row, Stat, compare_rows, directions_of, format_number, format_stat,
                                           format_value, sort_rows)
 from gan_core.experiments.runindex import RunRecord, find_runs, read_feature_spaces, with_sampler_evals
@@ -73,16 +73,10 @@ def load_budgets(spec: dict[str, Any]) -> dict[str, Budget]:
     return budgets
 
 
-def matches(value: Any, wanted: Any) -> bool:
-    if isinstance(wanted, (int, float)) and isinstance(value, (int, float)) and not isinstance(value, bool):
-        return float(value) == float(wanted)
-    return format_value(value) == str(wanted)
-
-
 def select(rows: list[Row], selector: dict[str, Any], sampler: str = "none") -> Row | None:
     """The one row whose settings match ``selector`` (and ``sampler``); None if none does; SpecError if several."""
     wanted = {**selector, "sampler": sampler}
-    found = [row for row in rows if all(matches(row.settings.get(k), v) for k, v in wanted.items())]
+    found = [row for row in rows if all(matches_setting(row.settings.get(k), v) for k, v in wanted.items())]
     if len(found) > 1:
         differing = sorted({k for row in found for k in row.settings
                             if len({format_value(r.settings.get(k)) for r in found}) > 1})
@@ -159,25 +153,22 @@ def correct(family: list[Test]) -> None:
         test.p_holm, test.q = p, q
 
 
-def space_values(row: Row, metric: str, space: str) -> dict[Path, float]:
-    """Each run's ``metric`` in feature space ``space`` (runs not evaluated there are left out)."""
-    out = {}
-    for run in row.runs:
-        value = read_feature_spaces(run).get(space, {}).get(metric)
-        if value is not None:
-            out[run.path] = value
-    return out
+def space_value(metric: str, space: str):
+    """How a run's ``metric`` in feature space ``space`` is read (None where it was not scored there)."""
+    return lambda run: read_feature_spaces(run).get(space, {}).get(metric)
+
+
+def space_values(row: Row, metric: str, space: str) -> list[float]:
+    """The row's runs' ``metric`` in feature space ``space``, for those scored there."""
+    read = space_value(metric, space)
+    return [v for v in map(read, row.runs) if v is not None]
 
 
 def space_difference(a: Row, b: Row, metric: str, space: str) -> stats.Difference | None:
-    """:func:`difference` in another feature space: paired by run where the rows are the same runs."""
-    mine, theirs = space_values(a, metric, space), space_values(b, metric, space)
-    if len(mine) < len(a.runs) or len(theirs) < len(b.runs):
+    """:func:`difference` in another feature space; None unless every run of both rows was scored there."""
+    if len(space_values(a, metric, space)) < len(a.runs) or len(space_values(b, metric, space)) < len(b.runs):
         return None  # some run was never scored there: no partial rows
-    if is_paired(a, b):
-        both = [p for p in mine if p in theirs]
-        return stats.paired([mine[p] for p in both], [theirs[p] for p in both])
-    return stats.welch(list(mine.values()), list(theirs.values()))
+    return difference(a, b, metric, space_value(metric, space))
 
 
 def claims_block(tests: list[Test], budgets: dict[str, Budget]) -> str:
@@ -311,8 +302,7 @@ def agreement_block(budget: Budget) -> str:
     ranked: dict[str, list[tuple[float, float]]] = {"fid": [], "precision": []}
     for number, row in enumerate(rows, 1):
         stat = row.stats.get("fid")
-        other = {m: Stat.of(list(space_values(row, m, space).values())) if space_values(row, m, space) else None
-                 for m in ranked}
+        other = {m: Stat.of(space_values(row, m, space)) if space_values(row, m, space) else None for m in ranked}
         for metric in ranked:
             if row.stats.get(metric) and other[metric]:
                 ranked[metric].append((row.stats[metric].mean, other[metric].mean))

@@ -429,18 +429,11 @@ def free_path(base: Path) -> Path:
 
 def final_losses(path: Path) -> tuple[float, float] | None:
     """The last logged D and G losses of the run at ``path`` (its metrics.jsonl's last loss record), or None."""
+    from .experiments.runindex import read_curves
     from .runs import METRICS_FILE
 
-    try:
-        lines = (path / METRICS_FILE).read_text(encoding="utf-8").splitlines()
-    except OSError:
-        return None
-    for line in reversed(lines):
-        try:
-            record = json.loads(line)
-        except ValueError:
-            continue
-        if isinstance(record, dict) and "d_loss" in record:
+    for record in reversed(read_curves(path / METRICS_FILE).logs):
+        if "d_loss" in record and "g_loss" in record:
             return record["d_loss"], record["g_loss"]
     return None
 
@@ -462,8 +455,6 @@ def _device_name(device: torch.device) -> str:
     """The accelerator's model ("NVIDIA H100 80GB HBM3"), or the CPU's architecture."""
     if device.type == "cuda":
         return torch.cuda.get_device_name(device)
-    import platform
-
     return f"cpu ({platform.machine()})"
 
 

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-import math
+import functools
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -64,8 +64,6 @@ class Evaluator:
         self.metrics: list[Metric] = choose_metrics(registry, names, protocol.metric_options, self.extractor,
                                                     named=set(protocol.metrics or protocol.also))
         self._reference: FeatureSet | None = None
-        self._pool: FeatureSet | None = None  # None once read: the split holds no more than n
-        self._pool_read = False
         if not self.metrics:
             raise GanError("no metric is installed; gan-core's built-in metrics were disabled")
 
@@ -81,21 +79,21 @@ class Evaluator:
     def reference_resampled(self) -> bool:
         """Whether the split holds more than ``n`` real images, so that each draw of
         ``gan eval --repeats`` compares with a subset of its own; when False every draw uses the whole split."""
-        return self._reference_pool() is not None
+        return self._reference_pool is not None
 
     def reference_draw(self, seed: int | None) -> FeatureSet:
         """The real side of one evaluation draw: the fixed reference for ``seed`` None (the first draw, and every
         plain evaluation), else a fresh subset of ``n`` chosen by ``seed`` (the same split when it holds no more)."""
-        pool = self._reference_pool() if seed is not None else None
-        return self.reference if pool is None or seed is None else reference_subset(pool, self.protocol.n, seed)
+        if seed is None or self._reference_pool is None:
+            return self.reference
+        return reference_subset(self._reference_pool, self.protocol.n, seed)
 
+    @functools.cached_property
     def _reference_pool(self) -> FeatureSet | None:
-        if not self._pool_read:
-            p = self.protocol
-            self._pool = reference_pool(self.extractor, self.dataset, p.ref, p.n, p.data_dir,
-                                        with_images=any(m.needs_images for m in self.metrics))
-            self._pool_read = True
-        return self._pool
+        """The whole split's features, read once; None when it holds no more than n (reference_pool)."""
+        p = self.protocol
+        return reference_pool(self.extractor, self.dataset, p.ref, p.n, p.data_dir,
+                              with_images=any(m.needs_images for m in self.metrics))
 
     def evaluate(self, images: torch.Tensor, what: str = "the generated images",
                  reference: FeatureSet | None = None) -> dict[str, float]:
@@ -132,10 +130,11 @@ def summarise_draws(draws: list[dict[str, float]]) -> dict[str, Any]:
     when K is 1), and for K > 1 ``draws`` (metric -> the K values) and ``eval_std`` (their sample std, ddof=1)."""
     if len(draws) == 1:
         return {"metrics": draws[0]}
+    from ..experiments.stats import mean, sample_std
+
     values = {key: [float(d[key]) for d in draws] for key in draws[0]}
-    means = {key: math.fsum(v) / len(v) for key, v in values.items()}
-    std = {key: math.sqrt(math.fsum((x - means[key]) ** 2 for x in v) / (len(v) - 1)) for key, v in values.items()}
-    return {"metrics": means, "draws": values, "eval_std": std}
+    return {"metrics": {key: mean(v) for key, v in values.items()}, "draws": values,
+            "eval_std": {key: sample_std(v) for key, v in values.items()}}
 
 
 def default_metrics(registry: Any) -> tuple[str, ...]:

@@ -18,13 +18,15 @@ produced it. Two design choices follow the literature:
 from __future__ import annotations
 
 import math
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 from ..errors import GanError
 from . import stats
-from .compare import Row, format_number, format_value
+from .compare import Row, finite, format_number, format_value
+from .runindex import RunRecord
 
 #: the level a corrected p-value is called significant at, in the table's marks and the claims tiers
 ALPHA = 0.05
@@ -62,21 +64,22 @@ def select_row(rows: list[Row], spec: str) -> int:
     if unknown:
         raise GanError(f"--against names '{unknown[0]}', which is not a column of this table; "
                        f"use one of: {', '.join(rows[0].settings) if rows else 'none'}")
-    matches = [i for i, row in enumerate(rows) if all(_matches(row.settings.get(k), v) for k, v in wanted.items())]
+    matches = [i for i, row in enumerate(rows) if all(matches_setting(row.settings.get(k), v) for k, v in wanted.items())]
     if len(matches) != 1:
         what = "no row" if not matches else f"{len(matches)} rows (numbers {', '.join(str(i + 1) for i in matches)})"
         raise GanError(f"--against {spec} picks {what}; pass a row number from the table or more settings")
     return matches[0]
 
 
-def _matches(value: Any, typed: str) -> bool:
-    """Whether a setting's value is what the user typed: as shown in the table, or the same number (1.0 and 1)."""
-    if format_value(value) == typed:
+def matches_setting(value: Any, typed: Any) -> bool:
+    """Whether a setting's value is what the user gave (typed on the command line, or a value in a TOML file): as
+    shown in the table, or the same number (1.0 and 1)."""
+    if format_value(value) == str(typed):
         return True
     if isinstance(value, (int, float)) and not isinstance(value, bool):
         try:
             return float(typed) == float(value)
-        except ValueError:
+        except (TypeError, ValueError):
             return False
     return False
 
@@ -87,17 +90,20 @@ def is_paired(a: Row, b: Row) -> bool:
     return len(set(paths_a)) == len(paths_a) and set(paths_a) == set(paths_b)
 
 
-def difference(row: Row, base: Row, metric: str) -> stats.Difference | None:
-    """``row`` minus ``base`` in ``metric``: paired by run where :func:`is_paired`, else Welch's test."""
+def difference(row: Row, base: Row, metric: str,
+               value: Callable[[RunRecord], float | None] | None = None) -> stats.Difference | None:
+    """``row`` minus ``base`` in ``metric``: paired by run where :func:`is_paired`, else Welch's test.
+
+    ``value`` reads a run's figure (default: its final ``metric``; a second
+    feature space's, for the claims table); runs without one are left out.
+    """
+    read = value or (lambda run: run.final.get(metric))
+    mine = {r.path: read(r) for r in row.runs}
+    theirs = {r.path: read(r) for r in base.runs}
     if is_paired(row, base):
-        mine = {r.path: r.final.get(metric) for r in row.runs}
-        theirs = {r.path: r.final.get(metric) for r in base.runs}
         both = [p for p in mine if mine[p] is not None and theirs.get(p) is not None]
         return stats.paired([mine[p] for p in both], [theirs[p] for p in both])  # type: ignore[misc]
-    a, b = row.stats.get(metric), base.stats.get(metric)
-    if a is None or b is None:
-        return None
-    return stats.welch(a.values, b.values)
+    return stats.welch([v for v in mine.values() if v is not None], [v for v in theirs.values() if v is not None])
 
 
 def compare_against(rows: list[Row], base_index: int, metric: str) -> list[Comparison]:
@@ -137,12 +143,8 @@ def against_dicts(rows: list[Row], base_index: int, metrics: list[str], columns:
             item: dict[str, Any] = {c: comparison.row.settings.get(c) for c in columns}
             item.update({"metric": metric, "n": comparison.row.n, "n_against": rows[base_index].n,
                          "difference": d.estimate if d else None, "ci_low": d.low if d else None,
-                         "ci_high": d.high if d else None, "p": _finite(d.p) if d else None,
-                         "p_holm": _finite(comparison.p_holm), "test": d.test if d else None,
+                         "ci_high": d.high if d else None, "p": finite(d.p) if d else None,
+                         "p_holm": finite(comparison.p_holm), "test": d.test if d else None,
                          "runs": [str(Path(r.path)) for r in comparison.row.runs]})
             out.append(item)
     return out
-
-
-def _finite(value: float | None) -> float | None:
-    return value if value is not None and math.isfinite(value) else None

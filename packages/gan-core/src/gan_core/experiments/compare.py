@@ -103,8 +103,7 @@ def compare_rows(records: list[RunRecord], by: list[str] | None = None) -> list[
     filled = recorded_later(records)
     groups: dict[tuple[str, ...], Row] = {}
     for record in records:
-        values = {k: record.settings.get(k, filled.get(k)) if record.settings.get(k) is not None else filled.get(k)
-                  for k in keys}
+        values = {k: record.settings[k] if record.settings.get(k) is not None else filled.get(k) for k in keys}
         if split:
             values[EVALUATION] = record.protocol
         ident = tuple(json.dumps(v) for v in values.values())
@@ -327,8 +326,7 @@ def key_table(rows: list[Row], columns: list[str]) -> Table:
     where it departs from it (leaving out options its components lack), wrapped with the number hanging."""
     usual: dict[str, str] = {}
     for column in columns:
-        counts = Counter(format_value(row.settings.get(c)) for row in rows for c in (column,)
-                         if row.settings.get(c) is not None)
+        counts = Counter(format_value(row.settings[column]) for row in rows if row.settings.get(column) is not None)
         if counts:
             value, count = counts.most_common(1)[0]
             if count > 1:
@@ -397,17 +395,18 @@ def rows_as_dicts(rows: list[Row], columns: list[str], metrics: list[str]) -> li
         item["n"] = row.n
         for name in metrics:
             stat = row.stats.get(name)
-            item[f"{name}_mean"] = _finite(stat.mean) if stat else None
-            item[f"{name}_ci_low"] = _finite(stat.low) if stat else None
-            item[f"{name}_ci_high"] = _finite(stat.high) if stat else None
-            item[f"{name}_std"] = _finite(stat.std) if stat else None
+            item[f"{name}_mean"] = finite(stat.mean) if stat else None
+            item[f"{name}_ci_low"] = finite(stat.low) if stat else None
+            item[f"{name}_ci_high"] = finite(stat.high) if stat else None
+            item[f"{name}_std"] = finite(stat.std) if stat else None
             item[f"{name}_n"] = stat.n if stat else 0
-            item[f"{name}_eval_std"] = _finite(stat.eval_std) if stat else None
+            item[f"{name}_eval_std"] = finite(stat.eval_std) if stat else None
         out.append(item)
     return out
 
 
-def _finite(value: float | None) -> float | None:
+def finite(value: float | None) -> float | None:
+    """``value``, or None where it is missing or not finite (JSON has no NaN)."""
     return value if value is not None and math.isfinite(value) else None
 
 
